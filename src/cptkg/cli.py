@@ -1,0 +1,87 @@
+"""The ``cptkg`` command line: a thin argparse layer over the package API.
+
+Each subcommand lives in its own module ``cptkg.commands.<name>`` exposing
+``register(subparsers)`` (adds its subparser and ``set_defaults(func=run)``) and
+``run(args) -> int``. To add a command, write the module and append its name to
+:data:`COMMAND_MODULES`. Command modules import heavy libraries (rdflib, pyshacl) inside
+``run`` only, so ``cptkg --help`` stays fast.
+
+Exit codes (see :mod:`cptkg.errors`): 0 success / conforms, 1 does not conform,
+2 error. Every :class:`~cptkg.errors.CptkgError` is printed as ``cptkg: error: ...``
+(plus ``hint: ...``) on stderr, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from cptkg import __version__
+from cptkg.errors import EXIT_ERROR, CptkgError
+
+#: Subcommand modules under ``cptkg.commands``, in help order. Append new commands here.
+COMMAND_MODULES: list[str] = ["validate", "export", "stats"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every command of COMMAND_MODULES registered."""
+    parser = argparse.ArgumentParser(
+        prog="cptkg",
+        description="Clinical-coding knowledge graph for CPT 64866: validate, query, export.",
+        epilog="exit codes: 0 ok / conforms, 1 does not conform, 2 error. "
+        "Set CPTKG_HOME to the project directory when running outside it.",
+    )
+    parser.add_argument("--version", action="version", version=f"cptkg {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"cptkg.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def _print_error(err: CptkgError) -> None:
+    print(f"cptkg: error: {err.message}", file=sys.stderr)
+    if err.hint:
+        print(f"hint: {err.hint}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (argparse exits with 2)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return int(func(args))
+    except CptkgError as err:
+        _print_error(err)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("cptkg: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away: not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: say so in one line unless debugging is asked for
+        if os.environ.get("CPTKG_DEBUG"):
+            raise
+        print(f"cptkg: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            "hint: this is a bug in cptkg; rerun with CPTKG_DEBUG=1 for a traceback",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

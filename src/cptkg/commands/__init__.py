@@ -1,0 +1,1 @@
+"""Subcommands of the ``cptkg`` CLI, one module each (see :mod:`cptkg.cli`)."""

@@ -1,0 +1,346 @@
+"""SHACL validation of the graph (pySHACL) and a stable, readable form of its report.
+
+Conformance rule: the data *conforms* when the report has no result of severity
+``sh:Violation``. ``sh:Warning`` and ``sh:Info`` results are reported but do not break
+conformance (pySHACL's ``allow_warnings=True``), so the CLI exits 0 with warnings only.
+
+pySHACL runs with ``inference="none"`` and ``advanced=True`` (SHACL-SPARQL constraints and
+``sh:SPARQLTarget``). The ontology is passed as ``ont_graph``: pySHACL mixes it into a copy
+of the data graph, so ``rdfs:subClassOf`` axioms of the ontology count for
+``sh:targetClass`` and ``sh:class`` (tested). pySHACL is imported lazily, only here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from cptkg.errors import CptkgError
+from cptkg.namespaces import bind_prefixes
+
+#: Severities in report order (most severe first).
+SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
+_SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL validation result (one ``sh:ValidationResult``)."""
+
+    focus_node: Node | None
+    path: Node | None
+    value: Node | None
+    source_shape: Node | None
+    constraint_component: Node | None
+    severity: str  #: "Violation", "Warning", "Info" (or the local name of a custom severity)
+    message: str
+    #: readable forms, filled by :func:`validate` (paths and blank-node shapes resolved)
+    path_text: str = ""
+    shape_text: str = ""
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """Deterministic ordering: focus node, severity, path, component, value, message."""
+        return (
+            _node_key(self.focus_node),
+            _SEVERITY_RANK.get(self.severity, len(SEVERITIES)),
+            self.path_text or _node_key(self.path),
+            _node_key(self.constraint_component),
+            _node_key(self.value),
+            self.message,
+            self.shape_text or _node_key(self.source_shape),
+        )
+
+
+@dataclass
+class ValidationResult:
+    """The outcome of :func:`validate`: conformance, sorted findings and the W3C report."""
+
+    conforms: bool
+    results: list[Finding]
+    report_graph: Graph
+    namespaces: Graph = field(default_factory=lambda: bind_prefixes(Graph()))
+
+    def counts(self) -> dict[str, int]:
+        """Number of findings per severity (all of SEVERITIES present, possibly 0) and total."""
+        counts = {name: 0 for name in SEVERITIES}
+        for f in self.results:
+            counts[f.severity] = counts.get(f.severity, 0) + 1
+        counts["total"] = len(self.results)
+        return counts
+
+    @property
+    def violations(self) -> list[Finding]:
+        """Findings of severity Violation."""
+        return [f for f in self.results if f.severity == "Violation"]
+
+    def by_focus_node(self) -> dict[Node | None, list[Finding]]:
+        """Findings grouped by focus node, groups and members in deterministic order."""
+        groups: dict[Node | None, list[Finding]] = {}
+        for f in self.results:  # already sorted by focus node first
+            groups.setdefault(f.focus_node, []).append(f)
+        return groups
+
+    def to_turtle(self) -> str:
+        """The W3C ``sh:ValidationReport`` graph as (deterministic) Turtle."""
+        from cptkg.export import serialize_graph
+
+        return serialize_graph(self.report_graph, "turtle")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
+        or language, blank-node values ``_:bN`` numbered in result order); complex paths and
+        blank-node shapes as readable text (``ex:p/^ex:q``, ``ex:Shape[ex:p]``); severity
+        and message as plain strings."""
+        bnodes: dict[Node, str] = {}
+
+        def term(t: Node | None) -> str | None:
+            if t is None:
+                return None
+            if isinstance(t, BNode):
+                return bnodes.setdefault(t, f"_:b{len(bnodes)}")
+            return t.n3()
+
+        results = [
+            {
+                "focus_node": term(f.focus_node),
+                "path": term(f.path) if isinstance(f.path, URIRef) else f.path_text or None,
+                "value": term(f.value),
+                "source_shape": (
+                    term(f.source_shape) if isinstance(f.source_shape, URIRef) else f.shape_text
+                ),
+                "constraint_component": term(f.constraint_component),
+                "severity": f.severity,
+                "message": f.message,
+            }
+            for f in self.results
+        ]
+        return {"conforms": self.conforms, "counts": self.counts(), "results": results}
+
+    def to_json(self) -> str:
+        """Stable JSON (sorted keys, results in :meth:`Finding.sort_key` order)."""
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+    def to_text(self) -> str:
+        """Human-readable report grouped by focus node, prefixed names, one line per finding."""
+        c = self.counts()
+        status = "conforms" if self.conforms else "does NOT conform"
+        lines = [
+            f"Validation: {status} ({c['Violation']} violation(s), {c['Warning']} warning(s), "
+            f"{c['Info']} info)"
+        ]
+        for focus, findings in self.by_focus_node().items():
+            lines.append("")
+            lines.append(f"{self._short(focus)}")
+            for f in findings:
+                parts = [f"  [{f.severity}] {f.message}"]
+                if f.path is not None:
+                    parts.append(f"path: {f.path_text or self._short(f.path)}")
+                if f.value is not None:
+                    parts.append(f"value: {self._short(f.value)}")
+                parts.append(f"shape: {f.shape_text or self._short(f.source_shape)}")
+                lines.append(" | ".join(parts))
+        return "\n".join(lines) + "\n"
+
+    def _short(self, t: Node | None) -> str:
+        return short_name(t, self.namespaces)
+
+
+def short_name(t: Node | None, ns_graph: Graph) -> str:
+    """``prefix:local`` for IRIs with a bound prefix, Turtle-like forms otherwise."""
+    if t is None:
+        return "-"
+    if isinstance(t, BNode):
+        return "[]"
+    if isinstance(t, Literal):
+        text = str(t)
+        shown = json.dumps(text if len(text) <= 80 else text[:77] + "...", ensure_ascii=False)
+        if t.language:
+            return f"{shown}@{t.language}"
+        if t.datatype is not None:
+            return f"{shown}^^{short_name(t.datatype, ns_graph)}"
+        return shown
+    return t.n3(ns_graph.namespace_manager)
+
+
+def _node_key(t: Node | None) -> str:
+    if t is None:
+        return ""
+    if isinstance(t, BNode):
+        return "~"  # blank nodes sort after IRIs and literals, labels are not stable
+    return t.n3()
+
+
+def _path_text(path: Node | None, g: Graph, ns: Graph, depth: int = 0) -> str:
+    """SPARQL-like property path text for a SHACL path node (sequence, ^, |, *, +, ?)."""
+    if path is None:
+        return ""
+    if isinstance(path, URIRef):
+        return short_name(path, ns)
+    if depth > 20:
+        return "..."
+    if g.value(path, RDF.first) is not None:
+        items = [_path_text(p, g, ns, depth + 1) for p in g.items(path)]
+        return "/".join(items)
+    for pred, fmt in (
+        (SH.inversePath, "^{}"),
+        (SH.zeroOrMorePath, "{}*"),
+        (SH.oneOrMorePath, "{}+"),
+        (SH.zeroOrOnePath, "{}?"),
+    ):
+        inner = g.value(path, pred)
+        if inner is not None:
+            return fmt.format(_wrap(_path_text(inner, g, ns, depth + 1)))
+    alt = g.value(path, SH.alternativePath)
+    if alt is not None:
+        return "(" + "|".join(_path_text(p, g, ns, depth + 1) for p in g.items(alt)) + ")"
+    return "[]"
+
+
+def _wrap(text: str) -> str:
+    return f"({text})" if "/" in text or "|" in text else text
+
+
+def _shape_text(shape: Node | None, report: Graph, shapes: Graph, ns: Graph) -> str:
+    """A named shape as ``prefix:Name``; a blank property shape as ``Parent[path]``."""
+    if shape is None:
+        return "-"
+    if not isinstance(shape, BNode):
+        return short_name(shape, ns)
+    parents = sorted(
+        (p for p in shapes.subjects(SH.property, shape) if not isinstance(p, BNode)), key=str
+    )
+    parent = short_name(parents[0], ns) if parents else "[]"
+    path = shapes.value(shape, SH.path) or report.value(shape, SH.path)
+    src = shapes if shapes.value(shape, SH.path) is not None else report
+    return f"{parent}[{_path_text(path, src, ns)}]" if path is not None else parent
+
+
+def _message(report: Graph, result: Node) -> str:
+    msgs = list(report.objects(result, SH.resultMessage))
+    if not msgs:
+        return "(no message)"
+
+    def pref(m: Node) -> tuple[int, str]:
+        lang = getattr(m, "language", None)
+        return (0 if lang in (None, "en") or str(lang).startswith("en-") else 1, str(m))
+
+    return str(sorted(msgs, key=pref)[0])
+
+
+def _severity(node: Node | None) -> str:
+    if node is None:
+        return "Violation"
+    s = str(node)
+    return s.rsplit("#", 1)[-1] if "#" in s else s.rsplit("/", 1)[-1]
+
+
+def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) -> list[Finding]:
+    """Read the ``sh:ValidationResult``s of a report graph into sorted Findings."""
+    ns = ns if ns is not None else bind_prefixes(Graph())
+    out = []
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        path = report.value(r, SH.resultPath)
+        shape = report.value(r, SH.sourceShape)
+        out.append(
+            Finding(
+                focus_node=report.value(r, SH.focusNode),
+                path=path,
+                value=report.value(r, SH.value),
+                source_shape=shape,
+                constraint_component=report.value(r, SH.sourceConstraintComponent),
+                severity=_severity(report.value(r, SH.resultSeverity)),
+                message=_message(report, r),
+                path_text=_path_text(path, report, ns) if path is not None else "",
+                shape_text=_shape_text(shape, report, shapes, ns),
+            )
+        )
+    return sorted(out, key=Finding.sort_key)
+
+
+def validate(
+    data: Graph,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+    focus_nodes: Sequence[Node] | None = None,
+) -> ValidationResult:
+    """Validate ``data`` against ``shapes`` (default: the shipped shapes) with ``ontology``
+    (default: the shipped ontology) as class hierarchy. ``focus_nodes`` restricts validation
+    to those nodes. The data graph is not modified."""
+    if shapes is None:
+        from cptkg.load import load_shapes
+
+        shapes = load_shapes()
+    if ontology is None:
+        from cptkg.load import load_ontology
+
+        ontology = load_ontology()
+    import pyshacl
+    from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ValidationFailure
+
+    kwargs: dict[str, Any] = {}
+    if focus_nodes is not None:
+        kwargs["focus_nodes"] = list(focus_nodes)
+    try:
+        _conforms, report, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            ont_graph=ontology,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+            allow_infos=True,
+            abort_on_first=False,
+            **kwargs,
+        )
+    except (ShapeLoadError, ReportableRuntimeError, ValidationFailure) as exc:
+        msg = getattr(exc, "message", None) or str(exc)
+        raise CptkgError(
+            f"SHACL validation could not run: {' '.join(str(msg).split())}",
+            hint="check the shapes in ontology/shapes/ (and any focus nodes given)",
+        ) from None
+    ns = Graph()
+    for g in (ontology, shapes, data):
+        for prefix, iri in g.namespaces():
+            ns.bind(prefix, iri, override=False)
+    bind_prefixes(ns)
+    bind_prefixes(report)
+    findings = findings_from_report(report, shapes, ns)
+    conforms = not any(f.severity == "Violation" for f in findings)
+    return ValidationResult(conforms=conforms, results=findings, report_graph=report, namespaces=ns)
+
+
+def validate_paths(
+    paths: Iterable[Path | str],
+    context: Graph | None = None,
+    *,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+) -> ValidationResult:
+    """Validate RDF files (merged) together with ``context`` triples (e.g. the shipped data
+    the new files refer to) against the shipped shapes and ontology.
+
+    Today every node of the merged graph is validated; validating only the new files' nodes
+    in the context of the graph can be added here (``focus_nodes``) without changing callers.
+    """
+    from cptkg.load import load_dataset, union_graph
+
+    data = union_graph(load_dataset(list(paths), include_ontology=False))
+    if context is not None:
+        data += context
+    return validate(data, shapes=shapes, ontology=ontology)
+
+
+def validate_shipped() -> ValidationResult:
+    """Validate the shipped graph (ontology + data) against the shipped shapes."""
+    from cptkg.load import load_dataset, load_ontology, union_graph
+
+    ontology = load_ontology()
+    data = union_graph(load_dataset(include_ontology=True))
+    return validate(data, ontology=ontology)
