@@ -100,8 +100,11 @@ def _named_graphs(src: Graph) -> list[tuple[URIRef | None, Graph]]:
     """(graph IRI or None for the default graph, graph) pairs, non-empty only, sorted."""
     if not _is_multi_graph(src):
         return [(None, src)] if len(src) else []
-    default_id = src.default_context.identifier  # type: ignore[attr-defined]
-    default: list[tuple[URIRef | None, Graph]] = []
+    default = getattr(src, "default_graph", None)
+    if default is None:  # ConjunctiveGraph
+        default = src.default_context  # type: ignore[attr-defined]
+    default_id = default.identifier
+    default_pairs: list[tuple[URIRef | None, Graph]] = []
     named: list[tuple[URIRef | None, Graph]] = []
     merged: dict[Any, Graph] = {}
     for s, p, o, c in src.quads((None, None, None, None)):  # type: ignore[attr-defined]
@@ -109,11 +112,11 @@ def _named_graphs(src: Graph) -> list[tuple[URIRef | None, Graph]]:
         merged.setdefault(cid, Graph()).add((s, p, o))
     for cid, g in merged.items():
         if cid is None or cid == default_id:
-            default.append((None, g))
+            default_pairs.append((None, g))
         else:
             named.append((cid, g))
     named.sort(key=lambda pair: str(pair[0]))
-    return default + named
+    return default_pairs + named
 
 
 def canonical_graph(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -119,7 +120,9 @@ def _first_bad_line(text: str, fmt: str) -> int | None:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            Dataset().parse(data=line + "\n", format=fmt)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                (Graph() if fmt == "nt" else Dataset()).parse(data=line + "\n", format=fmt)
         except Exception:  # noqa: BLE001 - any failure marks the line
             return number
     return None
@@ -167,27 +170,29 @@ def _parse_into(ds: Dataset, path: Path, graph_id: str | None = None) -> None:
     fmt = _paths.rdf_format(path)
     text = _read_text(path)
     gid = URIRef(graph_id or _paths.graph_iri(path))
-    base = path.resolve().as_uri()
     try:
-        if fmt in _QUAD_FORMATS:
-            tmp = Dataset()
-            tmp.parse(data=text, format=fmt, publicID=base)
-            for s, p, o, c in tmp.quads((None, None, None, None)):
-                cid = c.identifier if isinstance(c, Graph) else c
-                if cid is None or cid == tmp.default_graph.identifier:
-                    cid = gid
-                ds.graph(cid).add((s, p, o))
-            for prefix, ns in tmp.namespaces():
-                ds.bind(prefix, ns, override=False)
-        else:
-            g = ds.graph(gid)
-            g.parse(data=text, format=fmt, publicID=base)
-    except (BadSyntax, json.JSONDecodeError, RdflibParserError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # rdflib's own TriG / N-Quads parsers use its deprecated ConjunctiveGraph API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            _parse_text(ds, text, fmt, gid, path.resolve().as_uri())
+    except Exception as exc:  # any parser failure is bad input, not a bug of ours
         raise _parse_error(path, fmt, text, exc) from None
-    except Exception as exc:  # noqa: BLE001 - any parser crash is bad input, not a bug
-        raise _parse_error(path, fmt, text, exc) from None
-    # make sure an empty file still appears as a (empty) graph
-    ds.graph(gid)
+    ds.graph(gid)  # an empty file still appears as an (empty) graph
+
+
+def _parse_text(ds: Dataset, text: str, fmt: str, gid: URIRef, base: str) -> None:
+    """Parse ``text`` into graph ``gid`` of ``ds``; quad formats keep their named graphs."""
+    if fmt not in _QUAD_FORMATS:
+        ds.graph(gid).parse(data=text, format=fmt, publicID=base)
+        return
+    tmp = Dataset()
+    tmp.parse(data=text, format=fmt, publicID=base)
+    default_id = tmp.default_graph.identifier
+    for s, p, o, c in tmp.quads((None, None, None, None)):
+        cid = c.identifier if isinstance(c, Graph) else c
+        ds.graph(gid if cid is None or cid == default_id else cid).add((s, p, o))
+    for prefix, ns in tmp.namespaces():
+        ds.bind(prefix, ns, override=False)
 
 
 def load_dataset(
