@@ -241,9 +241,21 @@ def union_graph(ds: Dataset) -> Graph:
     """
     g = Graph()
     bind_prefixes(g)
+    _copy_prefixes(ds, g)
     for s, p, o, _c in ds.quads((None, None, None, None)):
         g.add((s, p, o))
     return g
+
+
+def _copy_prefixes(src: Graph, dst: Graph) -> None:
+    """Bind on ``dst`` the prefixes of ``src`` whose name and namespace are both still free."""
+    used_ns = {str(ns) for _p, ns in dst.namespaces()}
+    used_prefixes = {p for p, _ns in dst.namespaces()}
+    for prefix, ns in src.namespaces():
+        if prefix and prefix not in used_prefixes and str(ns) not in used_ns:
+            dst.bind(prefix, ns, override=False)
+            used_ns.add(str(ns))
+            used_prefixes.add(prefix)
 
 
 def load_ontology() -> Graph:
@@ -256,7 +268,9 @@ def load_shapes() -> Graph:
     g = Graph()
     bind_prefixes(g)
     for f in _paths.shapes_files():
-        g += parse_file(f)
+        shapes = parse_file(f)
+        _copy_prefixes(shapes, g)
+        g += shapes
     return g
 
 

@@ -1,0 +1,145 @@
+"""Validation API: conformance rule, findings, report formats, subclass-aware targets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SH, XSD
+
+from cptkg.validate import validate
+
+EX = "http://example.org/"
+
+
+def data(text: str) -> Graph:
+    prefixes = f"@prefix ex: <{EX}> .\n@prefix xsd: <{XSD}> .\n"
+    return Graph().parse(data=prefixes + text, format="turtle")
+
+
+def test_conforming_data(tiny_graphs):
+    ont, shapes = tiny_graphs
+    result = validate(
+        data('ex:p a ex:Policy ; ex:effectiveDate "2024-01-01"^^xsd:date .'), shapes, ont
+    )
+    assert result.conforms is True
+    assert result.results == []
+    assert result.counts() == {"Violation": 0, "Warning": 0, "Info": 0, "total": 0}
+
+
+def test_violation_breaks_conformance_and_is_described(tiny_graphs):
+    ont, shapes = tiny_graphs
+    result = validate(data("ex:p a ex:Policy ."), shapes, ont)
+    assert result.conforms is False
+    [finding] = result.results
+    assert finding.focus_node == URIRef(EX + "p")
+    assert finding.path == URIRef(EX + "effectiveDate")
+    assert finding.severity == "Violation"
+    assert finding.constraint_component == SH.MinCountConstraintComponent
+    assert finding.message == "A policy needs an effective date (xsd:date)."
+
+
+def test_warnings_alone_do_not_break_conformance(tiny_graphs):
+    ont, shapes = tiny_graphs
+    result = validate(
+        data('ex:p a ex:Policy ; ex:effectiveDate "2024-01-01"^^xsd:date ; ex:note "a", "b" .'),
+        shapes,
+        ont,
+    )
+    assert result.conforms is True
+    assert [f.severity for f in result.results] == ["Warning"]
+    assert result.counts()["Warning"] == 1
+
+
+def test_subclass_from_ontology_counts_for_target_class(tiny_graphs):
+    """ex:SpecialPolicy rdfs:subClassOf ex:Policy lives only in the ontology graph."""
+    ont, shapes = tiny_graphs
+    d = data("ex:s a ex:SpecialPolicy .")
+    assert validate(d, shapes, ont).conforms is False
+    assert validate(d, shapes, Graph()).conforms is True  # without the ontology: no target
+    assert len(d) == 1  # the data graph was not modified
+
+
+def test_value_and_datatype_violation(tiny_graphs):
+    ont, shapes = tiny_graphs
+    result = validate(data('ex:p a ex:Policy ; ex:effectiveDate "soon" .'), shapes, ont)
+    [finding] = result.results
+    assert finding.value == Literal("soon")
+    assert finding.constraint_component == SH.DatatypeConstraintComponent
+
+
+def test_focus_nodes_restrict_validation(tiny_graphs):
+    ont, shapes = tiny_graphs
+    d = data("ex:a a ex:Policy . ex:b a ex:Policy .")
+    assert len(validate(d, shapes, ont).results) == 2
+    result = validate(d, shapes, ont, focus_nodes=[URIRef(EX + "b")])
+    assert [f.focus_node for f in result.results] == [URIRef(EX + "b")]
+
+
+def test_results_are_sorted_and_grouped(tiny_graphs):
+    ont, shapes = tiny_graphs
+    d = data('ex:z a ex:Policy ; ex:note "1", "2" . ex:a a ex:Policy .')
+    result = validate(d, shapes, ont)
+    focus = [str(f.focus_node) for f in result.results]
+    assert focus == sorted(focus)
+    groups = result.by_focus_node()
+    assert list(groups) == [URIRef(EX + "a"), URIRef(EX + "z")]
+    # within a focus node: violations before warnings
+    assert [f.severity for f in groups[URIRef(EX + "z")]] == ["Violation", "Warning"]
+
+
+def test_json_report_is_stable_and_complete(tiny_graphs):
+    ont, shapes = tiny_graphs
+    d = data('ex:z a ex:Policy ; ex:note "1", "2" . ex:a a ex:Policy .')
+    first = validate(d, shapes, ont).to_json()
+    assert first == validate(d, shapes, ont).to_json()
+    doc = json.loads(first)
+    assert doc["conforms"] is False
+    assert doc["counts"] == {"Violation": 2, "Warning": 1, "Info": 0, "total": 3}
+    r0 = doc["results"][0]
+    assert r0["focus_node"] == f"<{EX}a>"
+    assert r0["path"] == f"<{EX}effectiveDate>"
+    assert r0["severity"] == "Violation"
+    assert r0["source_shape"] == "ex:PolicyShape[ex:effectiveDate]"
+
+
+def test_text_report_uses_prefixes_and_groups(tiny_graphs):
+    ont, shapes = tiny_graphs
+    d = data("ex:a a ex:Policy .")
+    text = validate(d, shapes, ont).to_text()
+    assert text.startswith("Validation: does NOT conform (1 violation(s)")
+    assert "\nex:a\n" in text
+    assert (
+        "[Violation] A policy needs an effective date (xsd:date). | path: ex:effectiveDate" in text
+    )
+
+
+def test_turtle_report_is_a_w3c_validation_report(tiny_graphs):
+    ont, shapes = tiny_graphs
+    ttl = validate(data("ex:a a ex:Policy ."), shapes, ont).to_turtle()
+    g = Graph().parse(data=ttl, format="turtle")
+    [report] = list(g.subjects(None, SH.ValidationReport))
+    assert g.value(report, SH.conforms) == Literal(False)
+    assert len(list(g.objects(report, SH.result))) == 1
+
+
+def test_broken_shapes_are_a_cptkg_error():
+    from cptkg.errors import CptkgError
+
+    bad = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:minCount 1 ] .",
+        format="turtle",
+    )
+    with pytest.raises(CptkgError, match="SHACL validation could not run"):
+        validate(data("ex:a ex:p 1 ."), bad, Graph())
+
+
+def test_shipped_graph_conforms_to_shipped_shapes(shipped_union):
+    from cptkg.load import load_shapes
+
+    shapes = load_shapes()
+    assert len(shapes) > 0, "no shapes in ontology/shapes/*.ttl"
+    result = validate(shipped_union, shapes)
+    assert result.conforms, result.to_text()
