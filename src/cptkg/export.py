@@ -233,15 +233,10 @@ def _jsonld_value(term: Any, prefixes: list[tuple[str, str]]) -> dict[str, str]:
 def _jsonld(g: Graph) -> str:
     """Flattened JSON-LD written directly (rdflib's serialiser drops blank-node cycles):
     one node object per subject, lexical forms kept, CURIEs for the used prefixes."""
-    all_prefixes = {p: str(ns) for p, ns in g.namespaces() if p}
+    iris = {str(t) for triple in g for t in triple if isinstance(t, URIRef)}
+    iris |= {str(o.datatype) for o in g.objects() if isinstance(o, Literal) and o.datatype}
     used = {
-        p: ns
-        for p, ns in all_prefixes.items()
-        if any(isinstance(t, URIRef) and str(t).startswith(ns) for triple in g for t in triple)
-        or any(
-            isinstance(o, Literal) and o.datatype is not None and str(o.datatype).startswith(ns)
-            for o in g.objects()
-        )
+        p: str(ns) for p, ns in g.namespaces() if p and any(iri.startswith(str(ns)) for iri in iris)
     }
     prefixes = sorted(used.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     nodes: dict[str, dict[str, Any]] = {}
