@@ -35,11 +35,12 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cptkg.engine import QueryOutcome, SelectResult, inject_values
 from cptkg.errors import EndpointError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rdflib is imported lazily: command registration must stay light
     from rdflib.term import Identifier
+
+    from cptkg.engine import QueryOutcome, SelectResult
 
 #: The named graph that ``cptkg push`` writes and remote queries read by default.
 DEFAULT_GRAPH_IRI = "https://w3id.org/cptkg/graph/cptkg"
@@ -394,6 +395,8 @@ class RemoteEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` on the endpoint with ``bindings`` injected as a VALUES block."""
+        from cptkg.engine import inject_values
+
         text = inject_values(sparql, bindings)
         kind = query_form(text)
         if kind in ("SELECT", "ASK"):
@@ -447,6 +450,8 @@ class RemoteEngine:
 
     def _parse_results(self, body: bytes, ctype: str, kind: str) -> SelectResult | bool:
         from rdflib.query import Result
+
+        from cptkg.engine import SelectResult
 
         media = _media_type(ctype)
         if media not in _SELECT_TYPES:
@@ -505,3 +510,55 @@ def query_form(sparql: str) -> str:
             hint="SPARQL Update is not run through the query endpoint",
         )
     return m.group(1).upper()
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def add_endpoint_arguments(parser: object, *, graph_help: str | None = None) -> None:
+    """Add ``--endpoint URL``, ``--graph IRI`` and ``--timeout S`` to a command's parser."""
+    parser.add_argument(  # type: ignore[attr-defined]
+        "--endpoint",
+        metavar="URL",
+        default=None,
+        help=f"SPARQL 1.1 query endpoint to run against instead of the embedded graph "
+        f"(default: ${ENV_ENDPOINT} if set). Credentials: ${ENV_USER} / ${ENV_PASSWORD}",
+    )
+    parser.add_argument(  # type: ignore[attr-defined]
+        "--graph",
+        metavar="IRI",
+        default=None,
+        help=graph_help
+        or f"named graph queried as the default graph on the endpoint (default: ${ENV_GRAPH} "
+        f"or {DEFAULT_GRAPH_IRI}, where 'cptkg push' writes; 'default' = the endpoint's own "
+        "default graph)",
+    )
+    parser.add_argument(  # type: ignore[attr-defined]
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"seconds per HTTP request (default: ${ENV_TIMEOUT} or {DEFAULT_TIMEOUT:g})",
+    )
+
+
+def endpoint_of(args: object) -> str | None:
+    """The endpoint a command should use: ``--endpoint``, else ``$CPTKG_ENDPOINT`` when the
+    command accepts ``--endpoint`` at all, else None (the embedded graph)."""
+    if not hasattr(args, "endpoint"):
+        return None
+    return getattr(args, "endpoint", None) or endpoint_from_env()
+
+
+def remote_engine_from_args(args: object) -> RemoteEngine | None:
+    """A :class:`RemoteEngine` for the command's ``--endpoint`` / ``--graph`` / ``--timeout``
+    (or their environment variables), or None when no endpoint is configured."""
+    url = endpoint_of(args)
+    if not url:
+        return None
+    timeout = getattr(args, "timeout", None)
+    if timeout is not None and not timeout > 0:
+        raise EndpointError(f"--timeout {timeout:g}: must be a positive number of seconds")
+    return RemoteEngine(
+        url, default_graph=resolve_graph(getattr(args, "graph", None)), timeout=timeout
+    )
