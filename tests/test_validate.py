@@ -143,3 +143,18 @@ def test_shipped_graph_conforms_to_shipped_shapes(shipped_union):
     assert len(shapes) > 0, "no shapes in ontology/shapes/*.ttl"
     result = validate(shipped_union, shapes)
     assert result.conforms, result.to_text()
+
+
+def test_message_placeholders_are_filled():
+    shapes = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ;"
+        ' sh:class ex:C ; sh:message "{$this}: {$value} via {$path} is not an ex:C" ] ;'
+        ' sh:property [ sh:path ex:q ; sh:minCount 1 ; sh:message "no {?value} here" ] .',
+        format="turtle",
+    )
+    result = validate(data("ex:a ex:p ex:b ."), shapes, Graph())
+    assert sorted(f.message for f in result.results) == [
+        "ex:a: ex:b via ex:p is not an ex:C",
+        "no {?value} here",  # no value node for a missing property: left as written
+    ]

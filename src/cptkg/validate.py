@@ -13,6 +13,7 @@ of the data graph, so ``rdfs:subClassOf`` axioms of the ontology count for
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,6 +235,23 @@ def _message(report: Graph, result: Node) -> str:
     return str(sorted(msgs, key=pref)[0])
 
 
+_PLACEHOLDER = re.compile(r"\{[$?](value|this|focusNode|path)\}")
+
+
+def _fill_placeholders(message: str, values: dict[str, str]) -> str:
+    """Replace ``{$value}`` / ``{?value}`` (and this, focusNode, path) in a message template.
+
+    SHACL substitutes these only for SHACL-SPARQL constraints; shapes authors also write them
+    in core constraints' ``sh:message``, where pySHACL leaves them as they are. Placeholders
+    without a value (e.g. ``{$value}`` for a missing property) are left untouched.
+    """
+
+    def sub(m: re.Match[str]) -> str:
+        return values.get(m.group(1), m.group(0))
+
+    return _PLACEHOLDER.sub(sub, message)
+
+
 def _severity(node: Node | None) -> str:
     if node is None:
         return "Violation"
@@ -248,16 +266,24 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
     for r in report.subjects(RDF.type, SH.ValidationResult):
         path = report.value(r, SH.resultPath)
         shape = report.value(r, SH.sourceShape)
+        focus = report.value(r, SH.focusNode)
+        value = report.value(r, SH.value)
+        path_text = _path_text(path, report, ns) if path is not None else ""
+        fills = {"path": path_text} if path_text else {}
+        if focus is not None:
+            fills["this"] = fills["focusNode"] = short_name(focus, ns)
+        if value is not None:
+            fills["value"] = short_name(value, ns)
         out.append(
             Finding(
-                focus_node=report.value(r, SH.focusNode),
+                focus_node=focus,
                 path=path,
-                value=report.value(r, SH.value),
+                value=value,
                 source_shape=shape,
                 constraint_component=report.value(r, SH.sourceConstraintComponent),
                 severity=_severity(report.value(r, SH.resultSeverity)),
-                message=_message(report, r),
-                path_text=_path_text(path, report, ns) if path is not None else "",
+                message=_fill_placeholders(_message(report, r), fills),
+                path_text=path_text,
                 shape_text=_shape_text(shape, report, shapes, ns),
             )
         )
