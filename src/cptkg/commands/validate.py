@@ -1,8 +1,11 @@
 """``cptkg validate [PATH ...] [--format text|turtle|json]``: SHACL validation.
 
 Without PATH the shipped graph (ontology + data) is validated; with PATHs the given files
-are merged and validated with the shipped ontology and shapes. Exit 0 conforms (warnings
-allowed), 1 at least one sh:Violation, 2 error.
+are merged and validated with the shipped ontology and shapes. Files outside the shipped
+graph (new data, e.g. a new payer policy) are validated in the context of the graph: what they
+reference must exist in the graph or in the same files, and only their own problems are
+listed, grouped by policy (see cptkg.intake; --no-context validates them alone). Exit 0
+conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 
 from __future__ import annotations
@@ -36,6 +39,19 @@ def register(subparsers: Any) -> None:
         help="use these shapes files instead of ontology/shapes/*.ttl (repeatable)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    # in-context validation of new data (cptkg.intake)
+    p.add_argument(
+        "--no-context",
+        action="store_true",
+        help="validate files outside the shipped graph on their own, not in the graph's context",
+    )
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="refuse new-data files larger than this before parsing (default 20 MB)",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,6 +66,19 @@ def run(args: argparse.Namespace) -> int:
         else load_shapes()
     )
     ontology = load_ontology()
+    if args.paths and not args.no_context:
+        from cptkg.intake import DEFAULT_MAX_BYTES, is_shipped, validate_files
+
+        if not all(is_shipped(p) for p in args.paths):
+            # new data: check it and what it references in the context of the graph
+            report = validate_files(
+                args.paths,
+                shapes=shapes,
+                ontology=ontology,
+                max_bytes=args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES,
+            )
+            write_output(report.render(args.format).encode("utf-8"), args.output)
+            return EXIT_OK if report.conforms else EXIT_NONCONFORMING
     if args.paths:
         result = validate_paths(args.paths, context=None, shapes=shapes, ontology=ontology)
     else:

@@ -1,0 +1,205 @@
+"""Compare two payer-policy versions field by field, in words an analyst reads.
+
+``prior authorization: not stated in source → required``,
+``effective date: (none) → 2025-01-01``, ``supporting diagnoses: + G51.0 (Bell's palsy)``.
+
+The sides are files (one or more policies each, paired by identifier) or policies of the
+graph named by IRI, prefixed name (``kg:policy-aetna-cpb-0366``) or ``dcterms:identifier``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.term import Node
+
+from cptkg.errors import InputError
+from cptkg.namespaces import CPTKG, PREFIXES
+
+#: (property, analyst label, multi-valued?) in the order a policy is read.
+FIELDS: list[tuple[URIRef, str, bool]] = [
+    (RDFS.label, "title", False),
+    (DCTERMS.identifier, "identifier", False),
+    (CPTKG.payer, "payer", False),
+    (CPTKG.appliesToCode, "procedure codes", True),
+    (CPTKG.versionLabel, "version", False),
+    (CPTKG.effectiveDate, "effective date", False),
+    (CPTKG.effectiveDateStatus, "effective date status", False),
+    (CPTKG.endDate, "end date", False),
+    (CPTKG.lastReviewed, "last reviewed", False),
+    (CPTKG.retrieved, "retrieved", False),
+    (CPTKG.coverage, "coverage", False),
+    (CPTKG.priorAuthorization, "prior authorization", False),
+    (CPTKG.siteOfServiceRestriction, "site-of-service restriction", False),
+    (CPTKG.allowedPlaceOfService, "allowed places of service", True),
+    (CPTKG.documentationRequired, "documentation required", True),
+    (CPTKG.documentationText, "documentation text", False),
+    (CPTKG.medicalNecessityCriteria, "medical-necessity criteria", False),
+    (CPTKG.criteriaText, "criteria text", False),
+    (CPTKG.supportingDiagnosis, "supporting diagnoses", True),
+    (CPTKG.policyModifier, "modifiers", True),
+    (CPTKG.policyDocument, "policy document", False),
+    (CPTKG.supersedes, "supersedes", True),
+    (CPTKG.evidenceStatus, "evidence status", False),
+    (CPTKG.statusNote, "status note", False),
+    (PROV.wasDerivedFrom, "derived from", True),
+    (CPTKG.quote, "quote", False),
+]
+_KNOWN = {p for p, _l, _m in FIELDS} | {RDF.type}
+_NONE = "(none)"
+
+
+def _label(term: Node, graphs: list[Graph]) -> str:
+    """How an analyst reads ``term``: a code as 'G51.0 (Bell's palsy)', an answer by its label."""
+    if isinstance(term, Literal):
+        text = " ".join(str(term).split())
+        return text if len(text) <= 90 else text[:87] + "…"
+    if not isinstance(term, URIRef):
+        return "[blank node]"
+    notation = label = ident = None
+    for g in graphs:
+        notation = notation or g.value(term, SKOS.notation)
+        label = label or g.value(term, SKOS.prefLabel) or g.value(term, RDFS.label)
+        ident = ident or g.value(term, DCTERMS.identifier)
+    is_code = any((term, RDF.type, c) in g for g in graphs for c in _CODE_CLASSES)
+    if is_code and notation is not None:
+        return f"{notation} ({label})" if label is not None else str(notation)
+    if ident is not None and any((term, RDF.type, CPTKG.PayerPolicy) in g for g in graphs):
+        return str(ident)
+    if label is not None:
+        return str(label)
+    return _curie(term)
+
+
+_CODE_CLASSES = (CPTKG.CPTCode, CPTKG.ICD10CMCode, CPTKG.PlaceOfServiceCode, CPTKG.ModifierCode)
+
+
+def _curie(term: URIRef) -> str:
+    s = str(term)
+    best = ""
+    for prefix, ns in PREFIXES.items():
+        if s.startswith(str(ns)) and len(str(ns)) > len(best):
+            best, name = str(ns), prefix
+    return f"{name}:{s[len(best) :]}" if best else f"<{s}>"
+
+
+def describe_changes(
+    old: Graph, old_iri: Node, new: Graph, new_iri: Node, labels: Graph | None = None
+) -> list[str]:
+    """The differences between policy ``old_iri`` in ``old`` and ``new_iri`` in ``new``, one
+    sentence per field (empty list: same content)."""
+    graphs = [new, old] + ([labels] if labels is not None else [])
+    preds = [(p, lab, multi) for p, lab, multi in FIELDS]
+    others = sorted(
+        {p for p in set(old.predicates(old_iri)) | set(new.predicates(new_iri)) if p not in _KNOWN},
+        key=str,
+    )
+    for p in others:
+        lab = None
+        for g in graphs:
+            lab = lab or g.value(p, RDFS.label)
+        preds.append((p, str(lab) if lab else _curie(p), True))  # type: ignore[arg-type]
+    out: list[str] = []
+    for p, lab, multi in preds:
+        a = set(old.objects(old_iri, p))
+        b = set(new.objects(new_iri, p))
+        if a == b:
+            continue
+        if multi:
+            parts = [
+                f"+ {_label(t, graphs)}" for t in sorted(b - a, key=lambda t: _label(t, graphs))
+            ]
+            parts += [
+                f"− {_label(t, graphs)}" for t in sorted(a - b, key=lambda t: _label(t, graphs))
+            ]
+            out.append(f"{lab}: " + ", ".join(parts))
+        else:
+            before = ", ".join(sorted(_label(t, graphs) for t in a)) or _NONE
+            after = ", ".join(sorted(_label(t, graphs) for t in b)) or _NONE
+            out.append(f"{lab}: {before} → {after}")
+    return out
+
+
+@dataclass
+class Side:
+    """One side of a comparison: a graph holding the policies and where they come from."""
+
+    graph: Graph
+    policies: list[URIRef]
+    origin: str
+
+
+def _policies(g: Graph) -> list[URIRef]:
+    return sorted(
+        (s for s in g.subjects(RDF.type, CPTKG.PayerPolicy) if isinstance(s, URIRef)), key=str
+    )
+
+
+def resolve_side(arg: str, graph: Graph | None, *, max_bytes: int | None = None) -> Side:
+    """``arg`` as a file of policies, or as a policy of ``graph`` (IRI, kg:name or identifier)."""
+    from cptkg import paths as _paths
+    from cptkg.intake import DEFAULT_MAX_BYTES, read_new
+
+    p = Path(arg)
+    if p.exists() or p.suffix.lower() in _paths.RDF_FORMATS:
+        new = read_new([p], max_bytes=max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES)
+        pols = _policies(new.graph)
+        if not pols:
+            raise InputError(f"{_paths.display_path(p)}: no cptkg:PayerPolicy in the file")
+        return Side(new.graph, pols, _paths.display_path(p))
+    if graph is None:
+        raise InputError(f"{arg}: no such file", hint="name a file or a policy of the graph")
+    iri: URIRef | None = None
+    if arg.startswith("<") and arg.endswith(">"):
+        iri = URIRef(arg[1:-1])
+    elif arg.startswith(("http://", "https://", "urn:")):
+        iri = URIRef(arg)
+    elif ":" in arg and arg.split(":", 1)[0] in PREFIXES:
+        prefix, local = arg.split(":", 1)
+        iri = URIRef(str(PREFIXES[prefix]) + local)
+    if iri is not None and (iri, RDF.type, CPTKG.PayerPolicy) in graph:
+        return Side(graph, [iri], "graph")
+    for s in graph.subjects(DCTERMS.identifier, Literal(arg)):
+        if (s, RDF.type, CPTKG.PayerPolicy) in graph and isinstance(s, URIRef):
+            return Side(graph, [s], "graph")
+    known = ", ".join(str(graph.value(s, DCTERMS.identifier)) for s in _policies(graph)[:20])
+    raise InputError(
+        f"{arg}: neither a file nor a policy of the graph (by IRI, kg:name or identifier)",
+        hint=f"policy identifiers in the graph: {known}",
+    )
+
+
+def _base_id(g: Graph, pol: URIRef) -> str:
+    ident = g.value(pol, DCTERMS.identifier)
+    return str(ident).split("@", 1)[0] if ident is not None else str(pol)
+
+
+def diff_sides(old: Side, new: Side, labels: Graph | None = None) -> str:
+    """Readable comparison of the policies of two sides (paired by identifier)."""
+    pairs: list[tuple[URIRef | None, URIRef | None]] = []
+    if len(old.policies) == 1 and len(new.policies) == 1:
+        pairs.append((old.policies[0], new.policies[0]))
+    else:
+        olds = {_base_id(old.graph, p): p for p in old.policies}
+        news = {_base_id(new.graph, p): p for p in new.policies}
+        for key in sorted(set(olds) | set(news)):
+            pairs.append((olds.get(key), news.get(key)))
+    lines: list[str] = []
+    for a, b in pairs:
+        if lines:
+            lines.append("")
+        if a is None:
+            lines.append(f"only in {new.origin}: {_label(b, [new.graph])}")  # type: ignore[arg-type]
+            continue
+        if b is None:
+            lines.append(f"only in {old.origin}: {_label(a, [old.graph])}")
+            continue
+        lines.append(
+            f"{_label(a, [old.graph])} ({old.origin}) → {_label(b, [new.graph])} ({new.origin})"
+        )
+        changes = describe_changes(old.graph, a, new.graph, b, labels)
+        lines.extend(f"  {c}" for c in changes) if changes else lines.append("  no differences")
+    return "\n".join(lines) + "\n"
