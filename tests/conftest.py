@@ -94,3 +94,13 @@ def tiny_graphs():
         Graph().parse(data=TINY_ONTOLOGY, format="turtle"),
         Graph().parse(data=TINY_SHAPES, format="turtle"),
     )
+
+
+def pytest_addoption(parser):
+    """``--update-goldens``: rewrite tests/expected/<query>.json from the current results."""
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="regenerate the stored queries' golden results under tests/expected/",
+    )
