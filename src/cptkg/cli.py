@@ -23,7 +23,10 @@ from cptkg import __version__
 from cptkg.errors import EXIT_ERROR, CptkgError
 
 #: Subcommand modules under ``cptkg.commands``, in help order. Append new commands here.
-COMMAND_MODULES: list[str] = ["validate", "export", "stats", "push", "serve"]
+COMMAND_MODULES: list[str] = [
+    "validate", "export", "stats", "push", "serve",
+    "queries", "query", "sparql", "report",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

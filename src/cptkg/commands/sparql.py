@@ -1,0 +1,58 @@
+"""``cptkg sparql 'SELECT …'`` or ``cptkg sparql --file q.rq``: an ad-hoc query over the graph.
+
+SELECT and ASK results are written like ``cptkg query``'s; CONSTRUCT and DESCRIBE results
+as Turtle (or ``--format nt|json-ld``). ``--param`` binds variables: typed by the file's
+``#+`` header if it has one, else ``<…>`` is an IRI and anything else a plain literal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from cptkg.commands._querying import add_param_argument, add_result_arguments, write_result
+from cptkg.errors import EXIT_OK, InputError
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sparql`` subparser."""
+    p = subparsers.add_parser(
+        "sparql",
+        help="run an ad-hoc SPARQL query over the graph",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    p.add_argument("query", nargs="?", metavar="QUERY", help="the query text ('-': read stdin)")
+    p.add_argument("--file", metavar="FILE", help="read the query from FILE")
+    add_param_argument(p)
+    add_result_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the query and write its result; return 0."""
+    if bool(args.query) == bool(args.file):
+        raise InputError(
+            "give the query as an argument or with --file, not both or neither",
+            hint="cptkg sparql 'SELECT ?s WHERE { ?s ?p ?o } LIMIT 5'  or  "
+            "cptkg sparql --file q.rq",
+        )
+    if args.file:
+        path = Path(args.file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file", hint="check the path") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read: {exc}") from None
+    else:
+        text = sys.stdin.read() if args.query == "-" else args.query
+    if not text.strip():
+        raise InputError("the query is empty")
+    from cptkg.engines import get_engine
+    from cptkg.query import parse_param_args, run_sparql
+
+    params = parse_param_args(args.param)
+    write_result(run_sparql(get_engine(args), text, params), args)
+    return EXIT_OK
