@@ -170,3 +170,13 @@ def test_every_ontology_class_and_property_has_label_and_definition():
         if onto.value(t, SKOS.definition) is None and onto.value(t, RDFS.comment) is None:
             problems.append(f"{t}: no skos:definition or rdfs:comment")
     assert not problems, "\n".join(problems)
+
+
+def test_nothing_illustrative_in_data():
+    """Illustrative records (cptkg:illustrative true, evidence-illustrative) stay in tests/."""
+    data = load_union(include_ontology=False)
+    flagged = sorted(
+        {str(s) for s, o in data.subject_objects(CPTKG.illustrative) if o.toPython() is True}
+        | {str(s) for s in data.subjects(CPTKG.evidenceStatus, CPTKG["evidence-illustrative"])}
+    )
+    assert not flagged, f"illustrative records in data/: {flagged}"
