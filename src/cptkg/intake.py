@@ -97,6 +97,18 @@ class GraphContext:
                     if isinstance(s, URIRef) and (s, RDF.type, CPTKG.PayerPolicy) in self.graph:
                         yield lit, s
 
+    def policy_versions(self, bases: Collection[str]) -> Iterator[tuple[Literal, URIRef]]:
+        """Policies whose identifier is ``base@…`` (scans identifiers: O(#identifiers))."""
+        prefixes = tuple(f"{b}@" for b in bases)
+        for s, o in self.graph.subject_objects(DCTERMS.identifier):
+            if (
+                isinstance(o, Literal)
+                and str(o).startswith(prefixes)
+                and isinstance(s, URIRef)
+                and (s, RDF.type, CPTKG.PayerPolicy) in self.graph
+            ):
+                yield o, s
+
     def instances_of(self, cls: URIRef, limit: int = 50) -> list[tuple[URIRef, str | None]]:
         found = sorted(
             (s for s in self.graph.subjects(RDF.type, cls) if isinstance(s, URIRef)), key=str
@@ -719,7 +731,9 @@ def validate_new_data(
         src = source_of(iri) if callable(source_of) else None
         old_full = Graph()
         old_full += old
-        changes = describe_changes(old_full, iri, new.graph, iri, ontology)
+        changes = describe_changes(
+            old_full, iri, new.graph, iri, getattr(ctx, "graph", None) or ontology
+        )
         summary = "; ".join(changes[:6]) + ("; …" if len(changes) > 6 else "")
         problems.append(
             Problem(

@@ -1,0 +1,386 @@
+"""Add a new or revised payer policy to ``data/policies/``: validate, then write atomically.
+
+``plan_add`` reads and validates the new data in the context of the graph and decides the
+target file; ``apply_add`` writes it:
+
+1. take an exclusive lock (``<root>/.cptkg/add.lock``, ``fcntl.flock``: the kernel releases it
+   when the process dies, so a killed add never leaves a stale lock),
+2. write the Turtle to a temporary file in ``<root>/.cptkg/staging/`` (same file system as
+   ``data/``), flush and fsync it,
+3. parse that temporary file back and validate it once more in the context of the graph as
+   it is *now* (another add may have finished since the plan was made),
+4. ``os.replace`` it to ``data/policies/<name>.ttl`` (a new file; existing files are never
+   rewritten) and fsync the directory.
+
+``data/`` changes by exactly one rename, so a crash or kill at any moment leaves it as it was
+before or as it is after; nothing temporary is ever created inside ``data/``.
+
+File name: ``<payer>-<identifier>-<effective date or 'undated'>.ttl`` (the identifier without
+a repeated payer prefix; ``-2``, ``-3`` … if the name is taken).
+
+Versions: a policy whose ``dcterms:identifier`` (or IRI) is already in the graph with other
+content is a conflict. ``new_version=True`` (``cptkg add --new-version``) turns it into a new
+dated version instead: IRI ``kg:policy-<identifier>-<date>``, identifier
+``<identifier>@<date>`` (``@v2`` … when undated) and ``cptkg:supersedes`` the latest existing
+version. The old version stays as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import errno
+import hashlib
+import os
+import re
+import signal
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
+
+from cptkg import paths as _paths
+from cptkg.errors import CptkgError, InputError
+from cptkg.intake import (
+    DEFAULT_MAX_BYTES,
+    ContextProvider,
+    IntakeReport,
+    NewData,
+    read_new,
+    shipped_context,
+    validate_new_data,
+)
+from cptkg.namespaces import CPTKG, KG, bind_prefixes
+
+#: Crash points for tests: set CPTKG_TEST_CRASH_AT to one of these to SIGKILL the process there.
+CRASH_POINTS = ("after-lock", "after-temp-write", "before-replace", "after-replace")
+
+
+class AddError(CptkgError):
+    """The policy cannot be added (lock held, target exists, I/O error)."""
+
+
+def _crash_point(name: str) -> None:
+    """Test hook: kill this process (SIGKILL, no clean-up) at crash point ``name``."""
+    if os.environ.get("CPTKG_TEST_CRASH_AT") == name or (
+        name == "before-replace" and os.environ.get("CPTKG_TEST_CRASH_BEFORE_REPLACE") == "1"
+    ):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def slug(text: str) -> str:
+    """Lower-case, ASCII letters/digits/dots separated by single hyphens."""
+    s = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
+    return re.sub(r"-{2,}", "-", s) or "policy"
+
+
+def _local(iri: URIRef) -> str:
+    s = str(iri)
+    return s[len(str(KG)) :] if s.startswith(str(KG)) else re.split(r"[/#]", s)[-1]
+
+
+# ----------------------------------------------------------------------------- plan
+
+
+@dataclass
+class AddPlan:
+    """What ``cptkg add`` would do."""
+
+    new: NewData
+    report: IntakeReport
+    target: Path
+    content: bytes
+    policies: list[URIRef]
+    #: (new version IRI, the version it supersedes) created by new_version=True
+    versions: list[tuple[URIRef, URIRef]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    context: ContextProvider | None = None
+
+    @property
+    def conforms(self) -> bool:
+        return self.report.conforms
+
+    @property
+    def nothing_to_add(self) -> bool:
+        return bool(self.policies) and set(self.report.unchanged) == set(self.policies)
+
+
+def policies_dir() -> Path:
+    """``data/policies/`` of the project (``$CPTKG_HOME`` picks the project)."""
+    return _paths.data_dir() / "policies"
+
+
+def target_name(g: Graph, policies: list[URIRef]) -> str:
+    """``<payer>-<identifier>-<effective date|undated>`` (+ ``-and-N-more`` for several)."""
+    first = policies[0]
+    payer = g.value(first, CPTKG.payer)
+    payer_slug = (
+        slug(_local(payer).removeprefix("payer-")) if isinstance(payer, URIRef) else "payer"
+    )
+    ident = g.value(first, DCTERMS.identifier)
+    id_slug = slug(str(ident).split("@", 1)[0]) if ident is not None else slug(_local(first))
+    id_slug = id_slug.removeprefix(payer_slug + "-")
+    eff = g.value(first, CPTKG.effectiveDate)
+    date = str(eff) if eff is not None and re.match(r"^\d{4}-\d{2}-\d{2}$", str(eff)) else "undated"
+    name = f"{payer_slug}-{id_slug}-{date}"
+    if len(policies) > 1:
+        name += f"-and-{len(policies) - 1}-more"
+    return name
+
+
+def _free_target(directory: Path, stem: str) -> Path:
+    candidate = directory / f"{stem}.ttl"
+    n = 2
+    while candidate.exists():
+        candidate = directory / f"{stem}-{n}.ttl"
+        n += 1
+    return candidate
+
+
+def _versions_of(ctx: ContextProvider, base: str) -> list[URIRef]:
+    """Existing policies whose identifier is ``base`` or ``base@…``."""
+    found = {iri for _lit, iri in ctx.policies_with_identifier([base])}
+    versions = getattr(ctx, "policy_versions", None)
+    if callable(versions):
+        found |= {iri for _lit, iri in versions([base])}
+    return sorted(found, key=str)
+
+
+def _head(ctx: ContextProvider, versions: list[URIRef]) -> URIRef:
+    """The latest version: not superseded by another, latest effective date."""
+    desc = Graph()
+    for t in ctx.describe(versions):
+        desc.add(t)
+    superseded = {o for v in versions for o in desc.objects(v, CPTKG.supersedes)}
+    heads = [v for v in versions if v not in superseded] or versions
+    return max(heads, key=lambda v: (str(desc.value(v, CPTKG.effectiveDate) or ""), str(v)))
+
+
+def make_new_versions(
+    g: Graph, ctx: ContextProvider
+) -> tuple[list[tuple[URIRef, URIRef]], list[str]]:
+    """Rewrite, in ``g``, each policy that collides with an existing one (same IRI or same
+    identifier) into a new dated version that supersedes the latest existing version."""
+    made: list[tuple[URIRef, URIRef]] = []
+    notes: list[str] = []
+    for pol in sorted(set(g.subjects(RDF.type, CPTKG.PayerPolicy)), key=str):
+        if not isinstance(pol, URIRef):
+            continue
+        ident = g.value(pol, DCTERMS.identifier)
+        base = str(ident).split("@", 1)[0] if ident is not None else None
+        versions = _versions_of(ctx, base) if base else []
+        if any(True for _ in ctx.types_of([pol])) and pol not in versions:
+            versions.append(pol)
+        if not versions:
+            notes.append(f"{_local(pol)}: not in the graph yet, added as a new policy")
+            continue
+        head = _head(ctx, versions)
+        eff = g.value(pol, CPTKG.effectiveDate)
+        suffix = str(eff) if eff is not None else f"v{len(versions) + 1}"
+        base = base or _local(head).removeprefix("policy-")
+        new_iri = URIRef(f"{KG}policy-{slug(base)}-{slug(suffix)}")
+        n = 2
+        while any(True for _ in ctx.types_of([new_iri])):
+            new_iri = URIRef(f"{KG}policy-{slug(base)}-{slug(suffix)}-{n}")
+            n += 1
+        for s, p, o in list(g):
+            if s == pol or o == pol:
+                g.remove((s, p, o))
+                g.add((new_iri if s == pol else s, p, new_iri if o == pol else o))
+        g.set((new_iri, DCTERMS.identifier, Literal(f"{base}@{suffix}")))
+        if (new_iri, CPTKG.supersedes, None) not in g:
+            g.add((new_iri, CPTKG.supersedes, head))
+        made.append((new_iri, head))
+        notes.append(
+            f"{_local(pol)} becomes new version {_local(new_iri)} (identifier {base}@{suffix}), "
+            f"superseding {_local(head)}, which is kept"
+        )
+    return made, notes
+
+
+def serialize_new(g: Graph, sources: list[Path]) -> bytes:
+    """The Turtle written to data/policies/: a header comment, then the triples."""
+    from cptkg.export import export
+
+    out = Graph()
+    bind_prefixes(out)
+    out += g
+    body = export(out, "ttl")
+    header = [f"# Added by `cptkg add` on {_dt.date.today().isoformat()}."]
+    for src in sources:
+        try:
+            digest = hashlib.sha256(src.read_bytes()).hexdigest()
+            header.append(f"# Source: {src.name} (sha256 {digest})")
+        except OSError:
+            header.append(f"# Source: {src.name}")
+    return ("\n".join(header) + "\n").encode("utf-8") + body
+
+
+def plan_add(
+    paths: list[Path | str] | None = None,
+    *,
+    new: NewData | None = None,
+    context: ContextProvider | None = None,
+    new_version: bool = False,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> AddPlan:
+    """Read (or take) the new data, optionally make new versions, validate, choose the target."""
+    ctx = context if context is not None else shipped_context()
+    if new is None:
+        new = read_new(paths or [], max_bytes=max_bytes)
+    policies = sorted(
+        (p for p in new.graph.subjects(RDF.type, CPTKG.PayerPolicy) if isinstance(p, URIRef)),
+        key=str,
+    )
+    shown = ", ".join(_paths.display_path(f) for f in new.files) or "the new data"
+    if not policies:
+        raise InputError(
+            f"{shown}: no policy found (no resource of type cptkg:PayerPolicy)",
+            hint="`cptkg add` adds payer policies; add payers and codes to data/*.ttl by hand",
+        )
+    versions: list[tuple[URIRef, URIRef]] = []
+    notes: list[str] = []
+    if new_version:
+        versions, notes = make_new_versions(new.graph, ctx)
+        for new_iri, _old in versions:
+            if new_iri not in new.where:
+                new.where[new_iri] = shown
+        policies = sorted(
+            (p for p in new.graph.subjects(RDF.type, CPTKG.PayerPolicy) if isinstance(p, URIRef)),
+            key=str,
+        )
+    report = validate_new_data(new, ctx)
+    target = _free_target(policies_dir(), target_name(new.graph, policies))
+    return AddPlan(
+        new=new,
+        report=report,
+        target=target,
+        content=serialize_new(new.graph, new.files),
+        policies=policies,
+        versions=versions,
+        notes=notes,
+        context=ctx,
+    )
+
+
+# ----------------------------------------------------------------------------- apply
+
+
+def _work_dir() -> Path:
+    d = _paths.project_root() / ".cptkg"
+    (d / "staging").mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@contextlib.contextmanager
+def add_lock() -> Iterator[Path]:
+    """Exclusive lock against concurrent adds (released by the kernel if the process dies)."""
+    import fcntl
+
+    lock_path = _work_dir() / "add.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+                raise AddError(
+                    f"another `cptkg add` is running (lock {lock_path} held by pid {holder})",
+                    hint="wait for it to finish, then run this add again",
+                ) from None
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield lock_path
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _staging_dir(target_dir: Path) -> Path:
+    """A temp directory on the same file system as ``target_dir`` but outside data/."""
+    staging = _work_dir() / "staging"
+    if os.stat(staging).st_dev == os.stat(target_dir).st_dev:
+        return staging
+    return target_dir  # different file systems: rename must stay within one (rare)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
+    """Write the planned file atomically (see module docstring); return its path."""
+    if not plan.conforms:
+        raise AddError("the new data does not conform; nothing written")
+    target_dir = plan.target.parent
+    if not target_dir.is_dir():
+        raise AddError(f"{_paths.display_path(target_dir)}: directory does not exist")
+    with add_lock():
+        _crash_point("after-lock")
+        target = plan.target
+        if target.exists():  # taken since the plan was made
+            target = _free_target(target_dir, target.stem)
+        fd, tmp_name = tempfile.mkstemp(
+            dir=_staging_dir(target_dir), prefix=f".{target.stem}.", suffix=".tmp.ttl"
+        )
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(plan.content)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            _crash_point("after-temp-write")
+            # validate what was written, against the graph as it is now
+            ctx = context if context is not None else shipped_context()
+            again = read_new([tmp], max_bytes=None)
+            again.where = {s: _paths.display_path(target) for s in again.where}
+            recheck = validate_new_data(again, ctx)
+            if not recheck.conforms:
+                raise AddError(
+                    "the file to be written no longer conforms in the context of the graph "
+                    "(the graph changed since the check?); nothing written:\n" + recheck.to_text()
+                )
+            _crash_point("before-replace")
+            os.replace(tmp, target)
+            _crash_point("after-replace")
+            _fsync_dir(target_dir)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+    return target
+
+
+def summary(plan: AddPlan, *, dry_run: bool) -> str:
+    """What was (or would be) written, in words."""
+    from cptkg.diff import describe_changes
+
+    verb = "Would write" if dry_run else "Wrote"
+    lines = [
+        f"{verb} {_paths.display_path(plan.target)}: {len(plan.new.graph)} triple(s), "
+        f"{len(plan.policies)} policy(ies): "
+        + ", ".join(str(plan.new.graph.value(p, DCTERMS.identifier) or p) for p in plan.policies)
+    ]
+    lines += [f"  {n}" for n in plan.notes]
+    if plan.versions:
+        ctx = plan.context if plan.context is not None else shipped_context()
+        labels = getattr(ctx, "graph", None)
+        for new_iri, old in plan.versions:
+            old_g = Graph()
+            for t in ctx.describe([old]):
+                old_g.add(t)
+            lines.append(f"  changes from {_local(old)} to {_local(new_iri)}:")
+            for c in describe_changes(old_g, old, plan.new.graph, new_iri, labels):
+                lines.append(f"    {c}")
+    lines.append("  no existing file is modified")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,79 @@
+"""``cptkg add FILE ... [--dry-run] [--new-version]``: validate new payer-policy data in the
+context of the graph, then write it to ``data/policies/`` atomically, only if it conforms.
+
+Exit 0 written (or, with --dry-run, would be written; or already in the graph), 1 the new
+data does not conform (report printed, nothing written), 2 error (bad input, lock held).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``add`` subparser."""
+    p = subparsers.add_parser(
+        "add",
+        help="validate a new payer policy in context and add it to data/policies/",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    p.add_argument(
+        "paths", nargs="+", metavar="FILE", help="new policy file(s): .ttl .nt .jsonld .trig"
+    )
+    p.add_argument(
+        "--dry-run", "-n", action="store_true", help="show what would change; write nothing"
+    )
+    p.add_argument(
+        "--new-version",
+        action="store_true",
+        help="a policy already in the graph (same IRI or identifier) becomes a new dated "
+        "version that supersedes the latest one, instead of a conflict",
+    )
+    p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format")
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="refuse files larger than this before parsing (default 20 MB)",
+    )
+    p.add_argument("--show", action="store_true", help="with --dry-run, also print the Turtle")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan, report, and (unless --dry-run) write."""
+    from cptkg.add import apply_add, plan_add, summary
+    from cptkg.intake import DEFAULT_MAX_BYTES
+
+    max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
+    plan = plan_add(args.paths, new_version=args.new_version, max_bytes=max_bytes)
+    out = sys.stdout
+    if not plan.conforms:
+        out.write(plan.report.render(args.format))
+        print("cptkg: nothing written: the new data does not conform", file=sys.stderr)
+        return EXIT_NONCONFORMING
+    if args.format == "json":
+        out.write(plan.report.to_json())
+    elif plan.report.problems:  # warnings only
+        out.write(plan.report.to_text())
+    if plan.nothing_to_add:
+        print("Nothing to add: every policy is already in the graph with the same content.")
+        return EXIT_OK
+    if args.dry_run:
+        text = summary(plan, dry_run=True)
+        if args.format != "json":
+            out.write(text)
+            if args.show:
+                out.write("\n" + plan.content.decode("utf-8"))
+        else:
+            sys.stderr.write(text)
+        return EXIT_OK
+    plan.target = apply_add(plan, plan.context)
+    text = summary(plan, dry_run=False)
+    (sys.stderr if args.format == "json" else out).write(text)
+    return EXIT_OK

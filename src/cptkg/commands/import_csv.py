@@ -1,0 +1,63 @@
+"""``cptkg import-csv FILE.csv [-o OUT.ttl]``: turn a policy spreadsheet into RDF and check it
+in the context of the graph, like ``cptkg validate``; errors name the row and the column.
+
+The layout is data/templates/policy-template.csv (see README, "Adding a payer policy").
+Exit 0 converted and conforms (Turtle written to OUT or standard output), 1 converted but does
+not conform (report printed, nothing written), 2 the spreadsheet cannot be read or converted
+(encoding, header, blank row, bad date, unknown answer, ...: every row/column listed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cptkg.commands._common import write_output
+from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``import-csv`` subparser."""
+    p = subparsers.add_parser(
+        "import-csv",
+        help="convert a policy spreadsheet (CSV) to RDF and validate it in context",
+        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+    )
+    p.add_argument("path", metavar="FILE.csv", help="the spreadsheet, saved as CSV UTF-8")
+    p.add_argument("-o", "--output", metavar="OUT.ttl", help="write the Turtle here (atomically)")
+    p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format")
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="refuse files larger than this before reading (default 20 MB)",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Convert, validate, write the Turtle only if it conforms."""
+    from cptkg.add import serialize_new
+    from cptkg.csv_intake import import_csv
+    from cptkg.intake import DEFAULT_MAX_BYTES
+
+    max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
+    new, report = import_csv(args.path, max_bytes=max_bytes)
+    report_text = report.render(args.format)
+    if not report.conforms:
+        sys.stdout.write(report_text)
+        print("cptkg: nothing written: the spreadsheet's policies do not conform", file=sys.stderr)
+        return EXIT_NONCONFORMING
+    data = serialize_new(new.graph, new.files).replace(b"`cptkg add`", b"`cptkg import-csv`", 1)
+    if args.output and args.output != "-":
+        write_output(data, args.output)
+        sys.stdout.write(report_text)
+        print(
+            f"Wrote {args.output}: {len(new.graph)} triple(s), {len(report.policies)} policy(ies)"
+        )
+    else:
+        write_output(data, None)
+        sys.stderr.write(report_text)
+    return EXIT_OK
