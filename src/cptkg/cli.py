@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "validate", "export", "stats", "push", "serve",
     "queries", "query", "sparql", "report",
 ]
+COMMAND_MODULES += ["add", "import_csv", "diff"]  # policy intake (cptkg.intake, add, csv, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:
