@@ -1,0 +1,107 @@
+"""The overview regenerated from the graph: every section, not-available markers, escaping."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from cptkg.engines.rdflib_engine import RdflibEngine
+from cptkg.query import ParameterError
+from cptkg.report import (
+    NOT_AVAILABLE,
+    SECTIONS,
+    Paragraph,
+    Report,
+    Section,
+    Table,
+    build_report,
+    render_html,
+    render_markdown,
+)
+
+
+@pytest.fixture(scope="module")
+def report(shipped_union):
+    return build_report(RdflibEngine(shipped_union), "64866")
+
+
+def test_markdown_has_every_section_in_order(report):
+    md = render_markdown(report)
+    found = [re.search(rf"^##+ {re.escape(title)}$", md, re.M) for title in SECTIONS]
+    assert all(found), dict(zip(SECTIONS, found, strict=True))
+    positions = [m.start() for m in found]
+    assert positions == sorted(positions)
+    assert md.startswith("# CPT 64866: Facial Nerve to Spinal Accessory Nerve Transfer")
+
+
+def test_report_content_comes_from_the_graph(report):
+    md = render_markdown(report)
+    for fact in (
+        "Surgical nerve transfer / facial reanimation procedure",  # service type
+        "Ambulatory Surgical Center (POS 24)",
+        "S04.51XA",  # ICD-10-CM for traumatic transection
+        "spinal accessory nerve",
+        "6–12 months",
+        "Blue Cross Blue Shield",
+        "8688f1dbec27f43cf59fcbb3d85a42b4f3df1915e50b064cb9fb68f2b56e2b9f",
+    ):
+        assert fact in md, fact
+
+
+def test_report_says_not_available_where_the_source_does(report):
+    md = render_markdown(report)
+    # the empty modifier table and the missing benchmarks
+    assert f"has no data rows: modifiers are {NOT_AVAILABLE}" in md
+    bench = md.split("## Utilization & Payment Benchmarks")[1].split("## Sources")[0]
+    assert bench.count(NOT_AVAILABLE) >= 2
+    matrix = md.split("**Payer matrix**")[1].split("\n\n")[1]
+    assert len(matrix.splitlines()) == 2 + 7  # header, rule, seven policy records
+    assert "not stated in source" in matrix
+
+
+def test_html_is_self_contained_and_well_formed(report):
+    page = render_html(report)
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "external resource"
+    assert "<script" not in page
+    for title in SECTIONS:
+        assert f">{title.replace('&', '&amp;')}</h" in page
+
+    class Checker(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.tables = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("meta", "br", "link"):
+                self.stack.append(tag)
+            self.tables += tag == "table"
+
+        def handle_endtag(self, tag):
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+            self.stack.pop()
+
+    checker = Checker()
+    checker.feed(page)
+    assert checker.stack == []
+    assert checker.tables >= 8
+    assert "<caption>Payer matrix</caption>" in page
+
+
+def test_values_are_escaped():
+    nasty = 'A <b>bold</b> & "quoted" | pipe * star _u_ # hash\nnewline'
+    doc = Report("T <x>", "s", [Section("S", blocks=[Paragraph(nasty), Table(["h|"], [[nasty]])])])
+    page = render_html(doc)
+    assert "<b>" not in page and "&lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot;" in page
+    md = render_markdown(doc)
+    assert "\\<b\\>" in md and "\\| pipe" in md and "\\*" in md
+    row = [ln for ln in md.splitlines() if ln.startswith("| A")][0]
+    assert row.count(" | ") == 0 and row.endswith(" |")  # one cell: the pipe is escaped
+
+
+def test_unknown_code_is_an_error(shipped_union):
+    with pytest.raises(ParameterError) as exc:
+        build_report(RdflibEngine(shipped_union), "99999")
+    assert "64866" in (exc.value.hint or "")
