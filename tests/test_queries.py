@@ -175,3 +175,9 @@ def test_unknown_parameter_type_fails(tmp_path):
     )
     with pytest.raises(QueryCatalogError, match="unknown parameter type"):
         parse_query(bad)
+
+
+def test_queries_readme_lists_every_query(project_root):
+    readme = (project_root / "queries" / "README.md").read_text("utf-8")
+    missing = [n for n in NAMES if f"[`{n}`]({n}.rq)" not in readme]
+    assert not missing, f"queries/README.md does not list {missing}"
