@@ -1,0 +1,361 @@
+"""The embedded Oxigraph engine: the :class:`~cptkg.engine.Engine` protocol over a
+``pyoxigraph.Store``, in memory or on disk (``--store DIR``), for graphs of millions of
+triples.
+
+* Loading uses ``Store.bulk_load`` straight from the files (no rdflib parse): one named
+  graph per source file with the same IRIs as :mod:`cptkg.load` (:func:`cptkg.paths.graph_iri`);
+  TriG / N-Quads files keep their own graphs, their default-graph triples go to the
+  file's graph.
+* Queries see the union of the named graphs as their default graph
+  (``use_default_graph_as_union=True``), like the rdflib engine's merged graph. Oxigraph's
+  union is a bag, not a set: a triple stated in two source files would be seen twice
+  (the shipped graph has none, and the generator never repeats a shipped triple).
+* Parameters are bound with the same :func:`cptkg.engine.inject_values` as every other
+  engine; results are converted to rdflib terms only for the rows returned (with a small
+  per-query cache), so the per-query overhead stays in the tens of microseconds.
+* Export uses pyoxigraph's own serializers.
+* An on-disk store remembers which files (path, size, mtime) it was loaded from; opening
+  it again with the same files skips loading, different files reload it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier
+
+from cptkg import paths as _paths
+from cptkg.engine import QueryOutcome, SelectResult, inject_values
+from cptkg.errors import CptkgError, InputError, ParseError
+from cptkg.namespaces import GRAPH_BASE, PREFIXES
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_SOURCES_FILE = "cptkg-sources.json"
+
+_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+_QUAD_FORMATS = {"trig", "nquads"}
+
+#: export format name (as :func:`cptkg.export.normalize_format` gives it) -> pyoxigraph format
+EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "trig": ox.RdfFormat.TRIG,
+    "nq": ox.RdfFormat.N_QUADS,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+
+def _query_error(message: str, hint: str | None = None) -> CptkgError:
+    try:
+        from cptkg.engines import QueryError
+    except ImportError:  # pragma: no cover - the engines package is always there
+        return CptkgError(message, hint=hint)
+    return QueryError(message, hint=hint)
+
+
+def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
+    """A pyoxigraph term as the equal rdflib term (xsd:string literals without datatype,
+    as rdflib's parsers and SPARQL engine give them)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(dt))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"unsupported term {term!r}")  # RDF-star triples: not used by cptkg
+
+
+def from_rdflib(term: Identifier) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+class _CountingReader:
+    """A binary file wrapper reporting bytes read to a progress bar."""
+
+    def __init__(self, raw: IO[bytes], update: Any) -> None:
+        self.raw = raw
+        self.update = update
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.raw.read(n)
+        self.update(len(data))
+        return data
+
+    def readable(self) -> bool:
+        return True
+
+
+class OxigraphEngine:
+    """SPARQL 1.1 over a ``pyoxigraph.Store`` (in memory, or on disk with ``path``)."""
+
+    name = "oxigraph"
+
+    def __init__(self, store: ox.Store | None = None, *, path: Path | str | None = None) -> None:
+        if store is None:
+            if path is not None:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                try:
+                    store = ox.Store(str(path))
+                except OSError as exc:
+                    raise InputError(
+                        f"{path}: cannot open the Oxigraph store: {exc}",
+                        hint="is another cptkg or oxigraph process using it?",
+                    ) from None
+            else:
+                store = ox.Store()
+        self.store = store
+        self.path = Path(path) if path is not None else None
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_paths(
+        cls,
+        paths: Iterable[Path | str] | None = None,
+        *,
+        include_ontology: bool = True,
+        include_shapes: bool = False,
+        store_dir: Path | str | None = None,
+        progress: bool = True,
+    ) -> OxigraphEngine:
+        """An engine holding ``paths`` (default: the shipped graph) plus the ontology (and
+        shapes) when asked, like :func:`cptkg.load.load_dataset`."""
+        from cptkg.load import _context_files, expand_paths, shipped_files
+
+        if paths is None:
+            files = shipped_files(include_ontology=include_ontology, include_shapes=include_shapes)
+        else:
+            given = expand_paths(list(paths))
+            resolved = {f.resolve() for f in given}
+            context = _context_files(include_ontology, include_shapes)
+            files = [f for f in context if f.resolve() not in resolved] + given
+        engine = cls(path=store_dir)
+        engine.load_files(files, progress=progress)
+        return engine
+
+    def _sources(self, files: list[Path]) -> list[list[Any]]:
+        out = []
+        for f in files:
+            st = f.stat()
+            out.append([str(f.resolve()), _paths.graph_iri(f), st.st_size, st.st_mtime_ns])
+        return out
+
+    def load_files(self, files: list[Path], *, progress: bool = True) -> None:
+        """Bulk-load ``files``, one named graph each. An on-disk store already loaded from
+        exactly these files (same sizes and modification times) is reused as it is."""
+        sources = self._sources(files)
+        marker = self.path / _SOURCES_FILE if self.path is not None else None
+        if marker is not None:
+            try:
+                if json.loads(marker.read_text(encoding="utf-8")) == sources:
+                    return
+            except (OSError, ValueError):
+                pass
+            if len(self.store):
+                self.store.clear()
+        from cptkg.progress import Progress
+
+        total = sum(s[2] for s in sources)
+        with Progress("load", total=total, unit="bytes") as bar:
+            if not progress:
+                bar.active = False
+            for f in files:
+                self.load_file(f, update=bar.update if bar.active else None)
+        if marker is not None:
+            self.store.flush()
+            marker.write_text(json.dumps(sources), encoding="utf-8")
+
+    def load_file(
+        self, path: Path | str, graph_id: str | None = None, *, update: Any = None
+    ) -> None:
+        """Load one RDF file into its named graph (quad formats: into their own graphs)."""
+        p = Path(path)
+        fmt = _paths.rdf_format(p)
+        gid = ox.NamedNode(graph_id or _paths.graph_iri(p))
+        base = p.resolve().as_uri()
+        try:
+            if fmt in _QUAD_FORMATS:
+                with p.open("rb") as fh:
+                    quads = [
+                        q
+                        if not isinstance(q.graph_name, ox.DefaultGraph)
+                        else ox.Quad(q.subject, q.predicate, q.object, gid)
+                        for q in ox.parse(fh, format=_FORMATS[fmt], base_iri=base)
+                    ]
+                self.store.extend(quads)
+                if update:
+                    update(p.stat().st_size)
+            elif update is not None:
+                with p.open("rb") as fh:
+                    self.store.bulk_load(
+                        _CountingReader(fh, update),
+                        format=_FORMATS[fmt],
+                        base_iri=base,
+                        to_graph=gid,
+                    )
+            else:
+                self.store.bulk_load(path=str(p), format=_FORMATS[fmt], base_iri=base, to_graph=gid)
+        except SyntaxError as exc:
+            where = _paths.display_path(p)
+            line = _syntax_line(exc)
+            prefix = f"{where}:{line}" if line else where
+            raise ParseError(
+                f"{prefix}: syntax error: {' '.join(str(exc.msg or exc).split())}",
+                hint=f"fix the syntax in {where}",
+                file=p,
+                line=line,
+            ) from None
+        except FileNotFoundError:
+            raise InputError(f"{p}: no such file or directory", hint="check the path") from None
+        except OSError as exc:
+            raise InputError(f"{p}: cannot read or load: {exc}") from None
+
+    # ------------------------------------------------------------------ querying
+    def raw_query(self, sparql: str) -> Any:
+        """Run ``sparql`` on the union default graph and return pyoxigraph's own result."""
+        return self.store.query(sparql, use_default_graph_as_union=True)
+
+    def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
+        """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
+        try:
+            text = inject_values(sparql, bindings)
+        except ValueError as exc:
+            raise _query_error(str(exc)) from None
+        try:
+            result = self.store.query(text, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            msg = " ".join(str(exc).split())
+            raise _query_error(
+                f"SPARQL syntax error: {msg}", hint="check the SPARQL 1.1 syntax of the query"
+            ) from None
+        except OSError as exc:
+            raise _query_error(f"SPARQL query failed: {exc}") from None
+        if isinstance(result, ox.QuerySolutions):
+            variables = [v.value for v in result.variables]
+            cache: dict[Any, Any] = {}
+            rows = []
+            try:
+                for sol in result:
+                    row = []
+                    for i in range(len(variables)):
+                        t = sol[i]
+                        if t is None:
+                            row.append(None)
+                            continue
+                        c = cache.get(t)
+                        if c is None:
+                            c = cache[t] = to_rdflib(t)
+                        row.append(c)
+                    rows.append(tuple(row))
+            except (OSError, SyntaxError) as exc:
+                raise _query_error(f"SPARQL query failed: {exc}") from None
+            return SelectResult(variables, rows)
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        g = Graph()
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns)
+        for t in result:
+            g.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+        return g
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def triples_count(self) -> int:
+        """Number of quads in the store (one per triple per source file)."""
+        return len(self.store)
+
+    # ------------------------------------------------------------------ export
+    def union_triples(self) -> Iterator[ox.Triple]:
+        """Every triple of every graph once (a CONSTRUCT over the union default graph)."""
+        return iter(
+            self.store.query(
+                "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True
+            )
+        )
+
+    def export(self, fmt: str, output: str | Path | IO[bytes] | None = None) -> bytes | None:
+        """Serialise with pyoxigraph: Turtle / N-Triples / JSON-LD give the union of the
+        graphs, TriG / N-Quads one named graph per source file. ``output`` a path or binary
+        file: written there (returns None); None: returns the bytes."""
+        key = fmt.lower()
+        if key not in EXPORT_FORMATS:
+            raise InputError(
+                f"unknown export format {fmt!r}", hint="use ttl, nt, jsonld, trig or nq"
+            )
+        ofmt = EXPORT_FORMATS[key]
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+        out = str(output) if isinstance(output, Path) else output
+        if ofmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS):
+            return self.store.dump(out, format=ofmt, prefixes=prefixes)
+        if ofmt == ox.RdfFormat.N_TRIPLES:
+            return ox.serialize(self.union_triples(), out, format=ofmt)
+        return ox.serialize(self.union_triples(), out, format=ofmt, prefixes=prefixes)
+
+    def close(self) -> None:
+        """Flush an on-disk store."""
+        if self.path is not None:
+            self.store.flush()
+
+
+def _syntax_line(exc: SyntaxError) -> int | None:
+    if getattr(exc, "lineno", None):
+        return int(exc.lineno)  # type: ignore[arg-type]
+    m = re.search(r"line (\d+)", str(exc))
+    return int(m.group(1)) if m else None
+
+
+def engine_from_args(args: Any, graph: Graph | None = None) -> OxigraphEngine:
+    """The Oxigraph engine a command asked for with ``--engine oxigraph [--store DIR]``:
+    over the command's PATHs if it has any, else the shipped graph. An rdflib ``graph``
+    passed by the caller is copied into an in-memory store (small graphs only)."""
+    store_dir = getattr(args, "store", None)
+    if graph is not None:
+        engine = OxigraphEngine(path=store_dir)
+        engine.store.bulk_load(
+            graph.serialize(format="nt", encoding="utf-8"),
+            format=ox.RdfFormat.N_TRIPLES,
+            to_graph=ox.NamedNode(GRAPH_BASE + "merged"),
+        )
+        return engine
+    paths = getattr(args, "paths", None) or None
+    return OxigraphEngine.from_paths(
+        paths,
+        include_ontology=True,
+        include_shapes=bool(getattr(args, "include_shapes", False)),
+        store_dir=store_dir,
+        progress=True,
+    )
