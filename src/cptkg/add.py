@@ -350,6 +350,11 @@ def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
                     "the file to be written no longer conforms in the context of the graph "
                     "(the graph changed since the check?); nothing written:\n" + recheck.to_text()
                 )
+            if recheck.unchanged and set(recheck.unchanged) >= set(plan.policies):
+                raise AddError(
+                    "nothing written: these policies were added to the graph meanwhile "
+                    "(by a concurrent `cptkg add`?)"
+                )
             _crash_point("before-replace")
             os.replace(tmp, target)
             _crash_point("after-replace")

@@ -28,6 +28,7 @@ from cptkg.intake import (
     ContextProvider,
     IntakeReport,
     NewData,
+    _quiet_rdflib,
     check_size,
     shipped_context,
     validate_new_data,
@@ -409,7 +410,8 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             value = cells[col]
             if not value:
                 continue
-            lit = Literal(value, datatype=XSD.date)
+            with _quiet_rdflib():
+                lit = Literal(value, datatype=XSD.date)
             if not re.match(r"^\d{4}-\d{2}-\d{2}$", value) or getattr(lit, "ill_typed", False):
                 err(col, f"{value!r} is not a date", "write it as YYYY-MM-DD, e.g. 2025-01-01")
                 continue

@@ -131,7 +131,7 @@ def shipped_context() -> GraphContext:
     ds = load_dataset(include_ontology=True)
     sources: dict[Node, str] = {}
     root = _paths.project_root()
-    for ctx in ds.contexts():
+    for ctx in ds.graphs():
         gid = str(ctx.identifier)
         rel = gid.removeprefix("https://w3id.org/cptkg/graph/")
         shown = rel + ".ttl" if (root / (rel + ".ttl")).is_file() else rel
@@ -153,8 +153,8 @@ def check_size(path: Path, max_bytes: int | None) -> None:
         return  # the parser reports a missing file with its own message
     if size > max_bytes:
         raise InputError(
-            f"{_paths.display_path(path)}: file is {size / 1e6:.1f} MB, larger than the "
-            f"{max_bytes / 1e6:.1f} MB intake limit; refused without parsing",
+            f"{_paths.display_path(path)}: file is {size / 2**20:.1f} MiB, larger than the "
+            f"{max_bytes / 2**20:.1f} MiB intake limit; refused without parsing",
             hint="a payer policy file is normally a few kB: check that this is the right file, "
             "or raise the limit with --max-bytes BYTES",
         )
