@@ -288,3 +288,9 @@ def test_real_data_dir_untouched():
     assert not (ROOT / "data" / "policies" / "cigna-example-cigna-64866-2025-01-01.ttl").exists()
     assert not any(p.name.startswith(".") for p in (ROOT / "data").rglob("*") if p.is_file())
     assert tree_digest(ROOT / "data")  # readable
+
+
+def test_mixing_shipped_and_new_paths_keeps_merged_validation(run_cli):
+    proc = run_cli("validate", "data/", str(INTAKE / "valid-policy.ttl"), "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr  # the merged mode's own verdict
+    assert "mode" not in json.loads(proc.stdout)
