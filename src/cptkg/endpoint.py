@@ -124,9 +124,13 @@ def redact_url(url: str) -> str:
 def scrub(text: str, credentials: Credentials | None = None) -> str:
     """``text`` with the password (if any) and URL credentials replaced by ``***``."""
     text = re.sub(r"(?i)\b(https?://)[^/@\s]+@", r"\1", text)
+    user = credentials.user if credentials else os.environ.get(ENV_USER, "")
     secret = credentials.password if credentials else os.environ.get(ENV_PASSWORD, "")
     if secret:
-        text = text.replace(secret, "***")
+        import base64
+
+        token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+        text = text.replace(token, "***").replace(secret, "***")
     return text
 
 

@@ -59,6 +59,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_in_use(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:``port`` (or it cannot be bound)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as oxigraph (Rust std) does
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
 def _die_with_parent() -> Callable[[], None] | None:
     """A preexec function asking Linux to SIGTERM the child when its parent dies."""
     if not sys.platform.startswith("linux"):
@@ -155,6 +166,12 @@ class OxigraphServer:
             raise RuntimeError("server already started")
         if self.requested_port == 0:
             self.port = free_port()
+        elif port_in_use(self.port):
+            # checked first: a probe could otherwise reach whatever already listens there
+            raise EndpointError(
+                f"cannot start oxigraph serve: port {self.port} on {HOST} is already in use",
+                hint="choose another port with --port (0 picks a free one)",
+            )
         if self.location is not None:
             self.location.mkdir(parents=True, exist_ok=True)
         cmd = self.command()
@@ -199,20 +216,13 @@ class OxigraphServer:
         while True:
             code = self.process.poll()
             if code is not None:
-                tail = " ".join(self.log_text().split())[-400:]
-                why = f": {tail}" if tail else ""
-                if "address" in tail.lower() and "in use" in tail.lower():
-                    why = f": port {self.port} is already in use"
-                raise EndpointError(
-                    f"oxigraph serve on {HOST}:{self.port} exited with code {code}{why}",
-                    hint="choose another port with --port" if "in use" in why else None,
-                )
+                raise self._exit_error(code)
             try:
                 request = urllib.request.Request(
                     probe, headers={"Accept": "application/sparql-results+json"}
                 )
                 with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
+                    if response.status == 200 and self.process.poll() is None:
                         return
             except (urllib.error.URLError, OSError):
                 pass
@@ -222,6 +232,21 @@ class OxigraphServer:
                     f"{self.startup_timeout:g} s"
                 )
             time.sleep(0.05)
+
+    def _exit_error(self, code: int) -> EndpointError:
+        """The error for a server that exited during start-up, with oxigraph's own reason."""
+        lines = [line.strip() for line in self.log_text().splitlines() if line.strip()]
+        reason = next((line for line in lines if line.startswith("Error")), None)
+        if reason is None and lines:
+            reason = lines[-1]
+        in_use = reason is not None and "in use" in reason.lower()
+        if in_use:
+            reason = f"port {self.port} is already in use"
+        return EndpointError(
+            f"oxigraph serve on {HOST}:{self.port} exited with code {code}"
+            + (f": {reason[:300]}" if reason else ""),
+            hint="choose another port with --port" if in_use else None,
+        )
 
     def running(self) -> bool:
         """True while the child process is alive."""
