@@ -104,3 +104,7 @@ def pytest_addoption(parser):
         default=False,
         help="regenerate the stored queries' golden results under tests/expected/",
     )
+
+
+# SPARQL-server fixtures (issue 5): oxigraph_binary, oxigraph_server, fresh_server
+from server_support import fresh_server, oxigraph_binary, oxigraph_server  # noqa: E402, F401

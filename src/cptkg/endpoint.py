@@ -184,7 +184,7 @@ class EndpointLayout:
 
 _LAYOUTS: list[tuple[str, re.Pattern[str], str | None, str | None, str]] = [
     # kind, pattern on the path, update suffix, store suffix, graph parameter
-    ("oxigraph", re.compile(r"^(?P<base>.*)/query$"), "/update", "/store", "graph"),
+    ("oxigraph", re.compile(r"^(?P<base>)/query$"), "/update", "/store", "graph"),
     (
         "virtuoso",
         re.compile(r"^(?P<base>)/sparql(-auth)?$"),
@@ -193,6 +193,8 @@ _LAYOUTS: list[tuple[str, re.Pattern[str], str | None, str | None, str]] = [
         "graph-uri",
     ),
     ("fuseki", re.compile(r"^(?P<base>/[^/]+)/(sparql|query)$"), "/update", "/data", "graph"),
+    # an Oxigraph behind a path prefix (/prefix/a/query)
+    ("oxigraph", re.compile(r"^(?P<base>.*)/query$"), "/update", "/store", "graph"),
     (
         "graphdb",
         re.compile(r"^(?P<base>.*/repositories/[^/]+)$"),
@@ -418,7 +420,7 @@ class RemoteEngine:
         sw.setQuery(text)
         sw.setMethod(POST)
         sw.setReturnFormat(JSON if fmt == "json" else TURTLE)
-        sw.setTimeout(self.timeout)  # type: ignore[arg-type] - urllib accepts float seconds
+        sw.timeout = self.timeout  # not setTimeout(): it truncates to int (0.5 s -> no timeout)
         if self.default_graph:
             sw.addDefaultGraph(self.default_graph)
         if self._credentials is not None:
