@@ -357,7 +357,9 @@ def validate_paths(
     """
     from cptkg.load import load_dataset, union_graph
 
-    data = union_graph(load_dataset(list(paths), include_ontology=False))
+    # the ontology's vocabulary concepts (answer codes, roles, phases) are instances that
+    # sh:class / sh:in checks look up in the data graph, so the ontology goes in with the files
+    data = union_graph(load_dataset(list(paths), include_ontology=True))
     if context is not None:
         data += context
     return validate(data, shapes=shapes, ontology=ontology)
