@@ -330,7 +330,9 @@ def _payer(cell: str, ctx: ContextProvider) -> URIRef | None:
     known = ctx.instances_of(CPTKG.Payer, 10_000)
     for p, label in known:
         local = str(p).removeprefix(f"{KG}payer-")
-        if cell.lower() in (local.lower(), (label or "").lower()):
+        names = {local.lower(), (label or "").lower()}
+        names |= {str(o).lower() for _, pred, o in ctx.describe([p]) if pred == SKOS.altLabel}
+        if cell.lower() in names:
             return p
     return None
 
