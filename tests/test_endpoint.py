@@ -402,3 +402,61 @@ def test_server_killed_mid_session(fresh_server):
         engine.query("ASK { ?s ?p ?o }")
     assert fresh_server.query_url in str(info.value)
     assert "connection refused" in str(info.value)
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "sparql-json", "table"])
+def test_cli_query_on_the_endpoint_prints_the_same_bytes(shipped_graph_on_server, run_cli, fmt):
+    from goldens import GOLDEN_PARAMS
+
+    url = shipped_graph_on_server.endpoint
+    params = [f"--param={k}={v}" for k, v in GOLDEN_PARAMS["payer-policy"].items()]
+    local = run_cli("query", "payer-policy", *params, "--format", fmt)
+    remote = run_cli("query", "payer-policy", *params, "--format", fmt, "--endpoint", url)
+    assert local.returncode == remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout and remote.stdout.strip()
+
+
+@pytest.mark.server
+def test_cli_sparql_and_report_take_the_endpoint_from_the_environment(
+    shipped_graph_on_server, run_cli
+):
+    env = {"CPTKG_ENDPOINT": shipped_graph_on_server.endpoint}
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    local, remote = run_cli("sparql", q, "-f", "csv"), run_cli("sparql", q, "-f", "csv", env=env)
+    assert remote.returncode == 0 and remote.stdout == local.stdout
+    local, remote = run_cli("report", "64866"), run_cli("report", "64866", env=env)
+    assert remote.returncode == 0 and remote.stdout == local.stdout
+
+
+@pytest.mark.server
+def test_cli_query_graph_default_reads_the_endpoints_default_graph(
+    shipped_graph_on_server, run_cli
+):
+    """--graph default sends no default-graph-uri: on this server (no union default graph)
+    the pushed named graph is then invisible, so the payer-matrix is empty."""
+    url = shipped_graph_on_server.endpoint
+    r = run_cli("query", "payer-matrix", "-f", "csv", "--endpoint", url, "--graph", "default")
+    assert r.returncode == 0
+    assert len(r.stdout.strip().splitlines()) == 1  # the header only
+
+
+def test_cli_query_on_a_dead_endpoint_exits_2(run_cli):
+    from cptkg.server import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/query"
+    r = run_cli("query", "payer-matrix", "--endpoint", url, "--timeout", "5")
+    assert r.returncode == 2
+    assert f"cptkg: error: SPARQL endpoint {url}: connection refused" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_cli_query_never_prints_the_password(run_cli):
+    env = {"CPTKG_ENDPOINT_USER": "carol", "CPTKG_ENDPOINT_PASSWORD": "Pw-cli-4242"}
+    with stub_endpoint(status=401, body=b"bad Pw-cli-4242", echo_headers=True) as stub:
+        r = run_cli("query", "payer-matrix", "--endpoint", stub.url + "/query", env=env)
+    assert r.returncode == 2 and "HTTP 401" in r.stderr
+    assert "Pw-cli-4242" not in r.stderr + r.stdout
