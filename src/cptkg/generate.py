@@ -95,11 +95,11 @@ POLICY_KINDS: dict[str, tuple[str, str | None, str, str]] = {
         "ClassConstraintComponent",
     ),
     "in": ("PayerPolicyShape-coverage", "cptkg:coverage", "Violation", "InConstraintComponent"),
-    "lessThanOrEquals": (
+    "dateOrder": (
         "PolicyDatesShape-order",
-        "cptkg:effectiveDate",
+        None,
         "Violation",
-        "LessThanOrEqualsConstraintComponent",
+        "SPARQLConstraintComponent",
     ),
     "or": ("PolicySiteRestrictionShape", None, "Violation", "OrConstraintComponent"),
     "orCriteria": ("PolicyCriteriaTextShape", None, "Violation", "OrConstraintComponent"),
@@ -462,7 +462,7 @@ def _policy(
     po.append((C("policyDocument"), w.iri(SYN + f"document-{j}")))
     po.append((C("versionLabel"), w.lit(f"v{k + 1}")))
     po.append((C("effectiveDate"), w.lit(eff.isoformat(), date)))
-    if kind == "lessThanOrEquals":
+    if kind == "dateOrder":
         po.append((C("endDate"), w.lit((eff - _dt.timedelta(days=30)).isoformat(), date)))
         expect(kind, pol, POLICY_KINDS, value=eff.isoformat())
     elif k + 1 < versions:

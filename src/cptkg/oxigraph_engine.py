@@ -351,7 +351,7 @@ def engine_from_args(args: Any, graph: Graph | None = None) -> OxigraphEngine:
             to_graph=ox.NamedNode(GRAPH_BASE + "merged"),
         )
         return engine
-    paths = getattr(args, "paths", None) or None
+    paths = getattr(args, "paths", None) or getattr(args, "data", None) or None
     return OxigraphEngine.from_paths(
         paths,
         include_ontology=True,
@@ -359,3 +359,60 @@ def engine_from_args(args: Any, graph: Graph | None = None) -> OxigraphEngine:
         store_dir=store_dir,
         progress=True,
     )
+
+
+class OxigraphContext:
+    """The intake :class:`~cptkg.intake.ContextProvider` over an :class:`OxigraphEngine`:
+    validating one new file against a graph of millions of triples needs only these
+    index look-ups, never an rdflib copy of the graph."""
+
+    def __init__(self, engine: OxigraphEngine) -> None:
+        self.engine = engine
+
+    def _select(self, sparql: str) -> Iterator[tuple[Any, ...]]:
+        res = self.engine.raw_query(sparql)
+        n = len(res.variables)
+        for sol in res:
+            yield tuple(to_rdflib(sol[i]) for i in range(n))
+
+    @staticmethod
+    def _values(terms: Iterable[Identifier]) -> str:
+        return " ".join(t.n3() for t in terms)
+
+    def types_of(self, iris: Iterable[URIRef]) -> Iterator[tuple[Any, ...]]:
+        """(iri, class) for every ``iri rdf:type class`` in the graph."""
+        iris = [i for i in iris if isinstance(i, URIRef)]
+        if not iris:
+            return iter(())
+        return self._select(
+            f"SELECT ?s ?c WHERE {{ VALUES ?s {{ {self._values(iris)} }} ?s a ?c }}"
+        )
+
+    def describe(self, iris: Iterable[URIRef]) -> Iterator[tuple[Any, ...]]:
+        """Every triple whose subject is one of ``iris``."""
+        iris = [i for i in iris if isinstance(i, URIRef)]
+        if not iris:
+            return iter(())
+        return self._select(
+            f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {self._values(iris)} }} ?s ?p ?o }}"
+        )
+
+    def policies_with_identifier(self, ids: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        """(identifier literal, policy IRI) for every cptkg:PayerPolicy with one of ``ids``."""
+        lits = [Literal(str(i)) for i in ids]
+        if not lits:
+            return iter(())
+        return self._select(
+            "SELECT ?id ?p WHERE { VALUES ?id { " + self._values(lits) + " } "
+            "?p a <https://w3id.org/cptkg/ontology#PayerPolicy> ; "
+            "<http://purl.org/dc/terms/identifier> ?id }"
+        )
+
+    def instances_of(self, cls: URIRef, limit: int = 50) -> list[tuple[URIRef, str | None]]:
+        """Up to ``limit`` (IRI, label) pairs of instances of ``cls``, sorted by IRI."""
+        rows = self._select(
+            f"SELECT ?s (SAMPLE(?l) AS ?label) WHERE {{ ?s a {cls.n3()} "
+            "OPTIONAL { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } } "
+            f"GROUP BY ?s ORDER BY ?s LIMIT {int(limit)}"
+        )
+        return [(s, str(lab) if lab is not None else None) for s, lab in rows]

@@ -23,6 +23,14 @@ def add_engine_arguments(parser: Any) -> None:
         help="with --engine oxigraph: keep the store on disk in DIR (reused while the "
         "source files are unchanged)",
     )
+    if not any(a.dest == "paths" for a in getattr(parser, "_actions", [])):
+        parser.add_argument(
+            "--data",
+            action="append",
+            metavar="PATH",
+            help="with --engine oxigraph: query these RDF files or directories (plus the "
+            "ontology) instead of the shipped graph (repeatable)",
+        )
 
 
 def wants_oxigraph(args: Any) -> bool:

@@ -32,6 +32,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also export the SHACL shapes (shipped graph only)",
     )
+    from cptkg.commands._engine_opts import add_engine_arguments
+
+    add_engine_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -41,6 +44,28 @@ def run(args: argparse.Namespace) -> int:
     from cptkg.load import load_dataset
 
     fmt = normalize_format(args.format)  # fail on a bad format before loading anything
+    if getattr(args, "engine", "rdflib") == "oxigraph":  # issue 6: pyoxigraph's serializers
+        import sys
+
+        from cptkg.oxigraph_engine import OxigraphEngine
+
+        engine = OxigraphEngine.from_paths(
+            args.paths or None,
+            include_ontology=not args.paths,
+            include_shapes=args.include_shapes and not args.paths,
+            store_dir=args.store,
+        )
+        if args.output is None or args.output == "-":
+            engine.export(fmt, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            from pathlib import Path
+
+            out = Path(args.output)
+            tmp = out.with_name(f".{out.name}.tmp")
+            engine.export(fmt, tmp)
+            tmp.replace(out)
+        return EXIT_OK
     if args.paths:
         ds = load_dataset(args.paths, include_ontology=False)
     else:

@@ -25,6 +25,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("name", metavar="NAME", help="stored query name (see 'cptkg queries')")
     add_param_argument(p)
     add_result_arguments(p)
+    from cptkg.commands._engine_opts import add_engine_arguments
+
+    add_engine_arguments(p)
     from cptkg.endpoint import add_endpoint_arguments  # issue 5: --endpoint, --graph, --timeout
 
     add_endpoint_arguments(p)

@@ -25,6 +25,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("code", metavar="CODE", help="the CPT code, e.g. 64866")
     p.add_argument("--format", "-f", choices=["md", "html"], default="md")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    from cptkg.commands._engine_opts import add_engine_arguments
+
+    add_engine_arguments(p)
     from cptkg.endpoint import add_endpoint_arguments  # issue 5: --endpoint, --graph, --timeout
 
     add_endpoint_arguments(p)

@@ -27,6 +27,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--file", metavar="FILE", help="read the query from FILE")
     add_param_argument(p)
     add_result_arguments(p)
+    from cptkg.commands._engine_opts import add_engine_arguments
+
+    add_engine_arguments(p)
     from cptkg.endpoint import add_endpoint_arguments  # issue 5: --endpoint, --graph, --timeout
 
     add_endpoint_arguments(p)

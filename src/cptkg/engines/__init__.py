@@ -43,6 +43,10 @@ def get_engine(args: argparse.Namespace | None = None, graph: Graph | None = Non
         )  # --endpoint / $CPTKG_ENDPOINT, if the command has it
         if remote is not None:
             return remote
+    if getattr(args, "engine", "rdflib") == "oxigraph":  # issue 6: embedded Oxigraph
+        from cptkg.oxigraph_engine import engine_from_args
+
+        return engine_from_args(args, graph)
     if graph is None:
         from cptkg.load import load_dataset, union_graph
 
