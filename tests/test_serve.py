@@ -218,3 +218,28 @@ def test_server_dies_with_a_killed_parent(oxigraph_binary):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+@pytest.mark.parametrize(("ci", "outcome", "code"), [("1", "1 error", 1), ("", "1 skipped", 0)])
+def test_missing_oxigraph_fails_in_ci_and_skips_elsewhere(ci, outcome, code):
+    """The server fixture must not let CI pass by skipping every server test."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "CPTKG_HOME")}
+    env.update({"CPTKG_OXIGRAPH": "/nonexistent/oxigraph", "CI": ci})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_serve.py::test_server_context_manager_leaves_no_process",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert outcome in r.stdout and r.returncode == code, r.stdout[-2000:]
+    assert "oxigraph server binary is not installed" in r.stdout

@@ -44,8 +44,16 @@ STARTUP_TIMEOUT = 30.0
 STOP_GRACE = 5.0
 
 
+#: Environment variable naming the oxigraph executable to use instead of the installed one.
+ENV_OXIGRAPH = "CPTKG_OXIGRAPH"
+
+
 def find_oxigraph() -> str | None:
-    """Path of the ``oxigraph`` executable: next to this Python first, then on PATH."""
+    """Path of the ``oxigraph`` executable: ``$CPTKG_OXIGRAPH`` if set (None when that is not
+    an executable file), else the one next to this Python, else the one on PATH."""
+    override = os.environ.get(ENV_OXIGRAPH)
+    if override:
+        return override if os.path.isfile(override) and os.access(override, os.X_OK) else None
     here = Path(sys.executable).parent / "oxigraph"
     if here.is_file() and os.access(here, os.X_OK):
         return str(here)
