@@ -506,6 +506,7 @@ class Compiler:
         if m is None:
             raise NotCompilable("SPARQL constraint without WHERE")
         text = text[: m.end()] + "\n  " + t + "\n" + text[m.end() :]
+        text = lateral_optionals(text)
         messages = sorted(g.objects(sc, SH.message), key=str) or sorted(
             g.objects(shape, SH.message), key=str
         )
@@ -519,6 +520,36 @@ class Compiler:
             messages,  # type: ignore[arg-type]
             value_is_focus=path is None,
         )
+
+
+def lateral_optionals(text: str) -> str:
+    """Wrap every ``OPTIONAL { … }`` in Oxigraph's ``LATERAL { … }``.
+
+    Oxigraph evaluates the right side of OPTIONAL on its own and then joins, so
+    ``OPTIONAL { $this :p ?a . ?value :p ?b }`` (two patterns sharing no variable, as in
+    the supersedes check) becomes a cross product: quadratic in the number of policies.
+    Under LATERAL the group is evaluated once per left solution with its bindings
+    substituted, which is the pre-binding SHACL-SPARQL itself specifies for ``$this``; the
+    supersedes check drops from 0.2 s to 3 ms at 10k triples, and stays linear.
+    """
+    from cptkg.engine import _mask_comments_and_strings
+
+    masked = _mask_comments_and_strings(text)
+    inserts: list[tuple[int, str]] = []
+    for m in re.finditer(r"\bOPTIONAL\s*\{", masked, re.IGNORECASE):
+        depth = 0
+        for i in range(m.end() - 1, len(masked)):
+            if masked[i] == "{":
+                depth += 1
+            elif masked[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    inserts.append((i + 1, " }"))
+                    inserts.append((m.start(), "LATERAL { "))
+                    break
+    for pos, piece in sorted(inserts, key=lambda x: x[0], reverse=True):
+        text = text[:pos] + piece + text[pos:]
+    return text
 
 
 def roots_of(shapes: Graph) -> list[Node]:
