@@ -49,6 +49,8 @@ def cptkg(home, *args, env=None, timeout=120):
     full = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
     full["CPTKG_HOME"] = str(home)
     full.update(env or {})
+    if args and args[0] == "add":  # the intake fixtures are illustrative records
+        args = (*args, "--allow-illustrative")
     return subprocess.run(
         [sys.executable, "-m", "cptkg", *args],
         cwd=ROOT,
@@ -150,7 +152,7 @@ def test_failing_replace_leaves_data_unchanged(home, monkeypatch):
 
     monkeypatch.setenv("CPTKG_HOME", str(home))
     before = tree_digest(home / "data")
-    plan = add_mod.plan_add([INTAKE / "valid-policy.ttl"])
+    plan = add_mod.plan_add([INTAKE / "valid-policy.ttl"], allow_illustrative=True)
     assert plan.conforms
 
     def boom(src, dst):
@@ -227,3 +229,19 @@ def test_two_racing_adds_write_one_file(home):
     added = [p for p in (home / "data" / "policies").iterdir() if "example" in p.name]
     assert len(added) == 1
     assert cptkg(home, "validate").returncode == 0
+
+
+def test_add_refuses_illustrative_records_by_default(home):
+    """Examples never enter data/: without --allow-illustrative, exit 2 and nothing written."""
+    before = tree_digest(home / "data")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
+    env["CPTKG_HOME"] = str(home)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cptkg", "add", str(INTAKE / "valid-policy.ttl")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "marked illustrative" in proc.stderr
+    assert "policy-example-cigna-64866" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert tree_digest(home / "data") == before

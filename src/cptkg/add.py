@@ -226,6 +226,7 @@ def plan_add(
     context: ContextProvider | None = None,
     new_version: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    allow_illustrative: bool = False,
 ) -> AddPlan:
     """Read (or take) the new data, optionally make new versions, validate, choose the target."""
     ctx = context if context is not None else shipped_context()
@@ -240,6 +241,19 @@ def plan_add(
         raise InputError(
             f"{shown}: no policy found (no resource of type cptkg:PayerPolicy)",
             hint="`cptkg add` adds payer policies; add payers and codes to data/*.ttl by hand",
+        )
+    illustrative = sorted(
+        str(s) for s, o in new.graph.subject_objects(CPTKG.illustrative) if o == Literal(True)
+    ) + sorted(
+        str(s) for s in new.graph.subjects(CPTKG.evidenceStatus, CPTKG["evidence-illustrative"])
+    )
+    if illustrative and not allow_illustrative:
+        raise InputError(
+            f"{shown}: {illustrative[0]} is marked illustrative; illustrative data never enters "
+            "data/ (nothing written)",
+            hint="validate it with `cptkg validate FILE`; to add a real policy, remove "
+            "cptkg:illustrative and give its real evidence status (--allow-illustrative is for "
+            "demos and tests in a scratch copy of the project)",
         )
     versions: list[tuple[URIRef, URIRef]] = []
     notes: list[str] = []

@@ -42,6 +42,12 @@ def register(subparsers: Any) -> None:
         help="refuse files larger than this before parsing (default 20 MB)",
     )
     p.add_argument("--show", action="store_true", help="with --dry-run, also print the Turtle")
+    p.add_argument(
+        "--allow-illustrative",
+        action="store_true",
+        help="accept records marked cptkg:illustrative (demos and tests in a scratch copy only; "
+        "refused by default so examples never enter data/)",
+    )
     p.set_defaults(func=run)
 
 
@@ -51,7 +57,12 @@ def run(args: argparse.Namespace) -> int:
     from cptkg.intake import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
-    plan = plan_add(args.paths, new_version=args.new_version, max_bytes=max_bytes)
+    plan = plan_add(
+        args.paths,
+        new_version=args.new_version,
+        max_bytes=max_bytes,
+        allow_illustrative=args.allow_illustrative,
+    )
     out = sys.stdout
     if not plan.conforms:
         out.write(plan.report.render(args.format))
