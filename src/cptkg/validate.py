@@ -128,6 +128,11 @@ class ValidationResult:
         """Stable JSON (sorted keys, results in :meth:`Finding.sort_key` order)."""
         return json.dumps(self.to_dict(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
+    def render(self, fmt: str) -> str:
+        """The report as ``json``, ``turtle`` or (anything else) text, like
+        :meth:`cptkg.intake.IntakeReport.render`."""
+        return {"json": self.to_json, "turtle": self.to_turtle}.get(fmt, self.to_text)()
+
     def to_text(self) -> str:
         """Human-readable report grouped by focus node, prefixed names, one line per finding."""
         c = self.counts()

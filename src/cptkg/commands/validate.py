@@ -83,21 +83,13 @@ def run(args: argparse.Namespace) -> int:
                 ontology=ontology,
                 max_bytes=args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES,
             )
-            write_output(report.render(args.format).encode("utf-8"), args.output)
-            return EXIT_OK if report.conforms else EXIT_NONCONFORMING
+            return _write_report(report, args)
     if args.paths:
         result = validate_paths(args.paths, context=None, shapes=shapes, ontology=ontology)
     else:
         data = union_graph(load_dataset())
         result = validate(data, shapes=shapes, ontology=ontology)
-    if args.format == "json":
-        text = result.to_json()
-    elif args.format == "turtle":
-        text = result.to_turtle()
-    else:
-        text = result.to_text()
-    write_output(text.encode("utf-8"), args.output)
-    return EXIT_OK if result.conforms else EXIT_NONCONFORMING
+    return _write_report(result, args)
 
 
 def _run_oxigraph(args: argparse.Namespace, shapes: Any, ontology: Any) -> int:
@@ -113,12 +105,11 @@ def _run_oxigraph(args: argparse.Namespace, shapes: Any, ontology: Any) -> int:
     compiled = validate_engine(engine, shapes, ontology)
     for note in compiled.notes:
         print(f"cptkg: note: {note}", file=sys.stderr)
-    result = compiled.result
-    if args.format == "json":
-        text = result.to_json()
-    elif args.format == "turtle":
-        text = result.to_turtle()
-    else:
-        text = result.to_text()
-    write_output(text.encode("utf-8"), args.output)
-    return EXIT_OK if result.conforms else EXIT_NONCONFORMING
+    return _write_report(compiled.result, args)
+
+
+def _write_report(report: Any, args: argparse.Namespace) -> int:
+    """Write ``report`` (a ValidationResult or an IntakeReport) in ``--format`` to
+    ``--output`` or stdout; return 0 when it conforms (warnings allowed), else 1."""
+    write_output(report.render(args.format).encode("utf-8"), args.output)
+    return EXIT_OK if report.conforms else EXIT_NONCONFORMING
