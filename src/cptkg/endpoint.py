@@ -42,21 +42,21 @@ if TYPE_CHECKING:  # rdflib is imported lazily: command registration must stay l
 
     from cptkg.engine import QueryOutcome, SelectResult
 
-#: The named graph that ``cptkg push`` writes and remote queries read by default.
-DEFAULT_GRAPH_IRI = "https://w3id.org/cptkg/graph/cptkg"
-#: Value of ``--graph`` meaning "no named graph: use the endpoint's own default graph".
-ENDPOINT_DEFAULT_GRAPH = "default"
-#: Seconds allowed for one HTTP request unless configured otherwise.
-DEFAULT_TIMEOUT = 30.0
-
-ENV_ENDPOINT = "CPTKG_ENDPOINT"
-ENV_UPDATE_ENDPOINT = "CPTKG_UPDATE_ENDPOINT"
-ENV_STORE_ENDPOINT = "CPTKG_STORE_ENDPOINT"
-ENV_GRAPH = "CPTKG_GRAPH"
-ENV_USER = "CPTKG_ENDPOINT_USER"
-ENV_PASSWORD = "CPTKG_ENDPOINT_PASSWORD"  # noqa: S105 - the variable's name, not a secret
-ENV_AUTH = "CPTKG_ENDPOINT_AUTH"
-ENV_TIMEOUT = "CPTKG_ENDPOINT_TIMEOUT"
+from cptkg.endpoint_settings import (  # noqa: F401 - re-exported: cptkg.endpoint.ENV_* etc.
+    DEFAULT_GRAPH_IRI,
+    DEFAULT_TIMEOUT,
+    ENDPOINT_DEFAULT_GRAPH,
+    ENV_AUTH,
+    ENV_ENDPOINT,
+    ENV_GRAPH,
+    ENV_PASSWORD,
+    ENV_STORE_ENDPOINT,
+    ENV_TIMEOUT,
+    ENV_UPDATE_ENDPOINT,
+    ENV_USER,
+    endpoint_from_env,
+    endpoint_of,
+)
 
 _SELECT_TYPES = ("application/sparql-results+json", "application/json")
 _GRAPH_TYPES = {
@@ -273,11 +273,6 @@ def resolve_graph(graph: str | None) -> str | None:
             hint=f"give an IRI such as {DEFAULT_GRAPH_IRI}, or 'default' for the default graph",
         )
     return value
-
-
-def endpoint_from_env() -> str | None:
-    """``$CPTKG_ENDPOINT`` or None."""
-    return os.environ.get(ENV_ENDPOINT) or None
 
 
 # --------------------------------------------------------------------------- failures
@@ -519,41 +514,6 @@ def query_form(sparql: str) -> str:
 
 
 # --------------------------------------------------------------------------- command line
-
-
-def add_endpoint_arguments(parser: object, *, graph_help: str | None = None) -> None:
-    """Add ``--endpoint URL``, ``--graph IRI`` and ``--timeout S`` to a command's parser."""
-    parser.add_argument(  # type: ignore[attr-defined]
-        "--endpoint",
-        metavar="URL",
-        default=None,
-        help=f"SPARQL 1.1 query endpoint to run against instead of the embedded graph "
-        f"(default: ${ENV_ENDPOINT} if set). Credentials: ${ENV_USER} / ${ENV_PASSWORD}",
-    )
-    parser.add_argument(  # type: ignore[attr-defined]
-        "--graph",
-        metavar="IRI",
-        default=None,
-        help=graph_help
-        or f"named graph queried as the default graph on the endpoint (default: ${ENV_GRAPH} "
-        f"or {DEFAULT_GRAPH_IRI}, where 'cptkg push' writes; 'default' = the endpoint's own "
-        "default graph)",
-    )
-    parser.add_argument(  # type: ignore[attr-defined]
-        "--timeout",
-        metavar="SECONDS",
-        type=float,
-        default=None,
-        help=f"seconds per HTTP request (default: ${ENV_TIMEOUT} or {DEFAULT_TIMEOUT:g})",
-    )
-
-
-def endpoint_of(args: object) -> str | None:
-    """The endpoint a command should use: ``--endpoint``, else ``$CPTKG_ENDPOINT`` when the
-    command accepts ``--endpoint`` at all, else None (the embedded graph)."""
-    if not hasattr(args, "endpoint"):
-        return None
-    return getattr(args, "endpoint", None) or endpoint_from_env()
 
 
 def remote_engine_from_args(args: object) -> RemoteEngine | None:

@@ -32,12 +32,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from cptkg.endpoint_settings import DEFAULT_PORT  # noqa: F401 - re-exported
 from cptkg.errors import EndpointError
 
 #: The loopback address the server binds to (never a public interface).
 HOST = "127.0.0.1"
-#: ``cptkg serve``'s default port (Oxigraph's own default).
-DEFAULT_PORT = 7878
 #: Seconds to wait for the server to answer after start.
 STARTUP_TIMEOUT = 30.0
 #: Seconds between SIGTERM and SIGKILL.

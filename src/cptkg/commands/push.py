@@ -20,12 +20,12 @@ from cptkg.errors import EXIT_OK
 
 def register(subparsers: Any) -> None:
     """Add the ``push`` subparser."""
-    from cptkg.endpoint import (
+    from cptkg.commands._endpoint_opts import add_endpoint_arguments
+    from cptkg.endpoint_settings import (
         DEFAULT_GRAPH_IRI,
         ENV_GRAPH,
         ENV_STORE_ENDPOINT,
         ENV_UPDATE_ENDPOINT,
-        add_endpoint_arguments,
     )
 
     p = subparsers.add_parser(

@@ -28,9 +28,9 @@ def register(subparsers: Any) -> None:
     from cptkg.commands._engine_opts import add_engine_arguments
 
     add_engine_arguments(p)
-    from cptkg.endpoint import add_endpoint_arguments  # issue 5: --endpoint, --graph, --timeout
+    from cptkg.commands._endpoint_opts import add_endpoint_arguments
 
-    add_endpoint_arguments(p)
+    add_endpoint_arguments(p)  # issue 5: --endpoint, --graph, --timeout
     p.set_defaults(func=run)
 
 

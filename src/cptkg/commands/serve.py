@@ -19,7 +19,7 @@ from cptkg.errors import EXIT_OK
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` subparser."""
-    from cptkg.server import DEFAULT_PORT
+    from cptkg.endpoint_settings import DEFAULT_PORT
 
     p = subparsers.add_parser(
         "serve",

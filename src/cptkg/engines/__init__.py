@@ -33,14 +33,14 @@ def get_engine(args: argparse.Namespace | None = None, graph: Graph | None = Non
     into one default graph) when ``graph`` is None. Options are read from ``args`` with
     ``getattr``, so commands without them keep working; ``--engine`` (issue 6) goes here.
     """
+    from cptkg.endpoint_settings import endpoint_of
     from cptkg.engines.rdflib_engine import RdflibEngine
 
-    if args is not None and graph is None:
+    if args is not None and graph is None and endpoint_of(args):
+        # --endpoint / $CPTKG_ENDPOINT, if the command has it (cptkg.endpoint only then)
         from cptkg.endpoint import remote_engine_from_args
 
-        remote = remote_engine_from_args(
-            args
-        )  # --endpoint / $CPTKG_ENDPOINT, if the command has it
+        remote = remote_engine_from_args(args)
         if remote is not None:
             return remote
     if getattr(args, "engine", "rdflib") == "oxigraph":  # issue 6: embedded Oxigraph
