@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cptkg.commands._endpoint_opts import add_endpoint_arguments
+from cptkg.commands._engine_opts import add_engine_arguments
+
 FORMAT_CHOICES = ["table", "csv", "tsv", "json", "sparql-json", "turtle", "nt", "json-ld"]
 
 
@@ -39,6 +42,13 @@ def add_result_arguments(parser: Any) -> None:
         help="table format: cut cells longer than N characters (0: no limit; default 60)",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def add_graph_source_arguments(parser: Any) -> None:
+    """Where the query runs: ``--engine`` / ``--store`` (embedded rdflib or Oxigraph) and
+    ``--endpoint`` / ``--graph`` / ``--timeout`` (a remote SPARQL endpoint, issue 5)."""
+    add_engine_arguments(parser)
+    add_endpoint_arguments(parser)
 
 
 def write_result(outcome: object, args: argparse.Namespace) -> None:

@@ -11,7 +11,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cptkg.commands._querying import add_param_argument, add_result_arguments, write_result
+from cptkg.commands._querying import (
+    add_graph_source_arguments,
+    add_param_argument,
+    add_result_arguments,
+    write_result,
+)
 from cptkg.errors import EXIT_OK
 
 
@@ -25,12 +30,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("name", metavar="NAME", help="stored query name (see 'cptkg queries')")
     add_param_argument(p)
     add_result_arguments(p)
-    from cptkg.commands._engine_opts import add_engine_arguments
-
-    add_engine_arguments(p)
-    from cptkg.commands._endpoint_opts import add_endpoint_arguments
-
-    add_endpoint_arguments(p)  # issue 5: --endpoint, --graph, --timeout
+    add_graph_source_arguments(p)
     p.set_defaults(func=run)
 
 

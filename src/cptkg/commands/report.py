@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from cptkg.commands._common import write_output
+from cptkg.commands._querying import add_graph_source_arguments
 from cptkg.errors import EXIT_OK
 
 
@@ -25,12 +26,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("code", metavar="CODE", help="the CPT code, e.g. 64866")
     p.add_argument("--format", "-f", choices=["md", "html"], default="md")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    from cptkg.commands._engine_opts import add_engine_arguments
-
-    add_engine_arguments(p)
-    from cptkg.commands._endpoint_opts import add_endpoint_arguments
-
-    add_endpoint_arguments(p)  # issue 5: --endpoint, --graph, --timeout
+    add_graph_source_arguments(p)
     p.set_defaults(func=run)
 
 
