@@ -213,6 +213,13 @@ class Compiler:
     }
     SHAPE_PARAMS = {SH.minCount, SH.maxCount, SH.hasValue, SH.lessThan, SH.lessThanOrEquals}
     LOGICAL = {SH["or"], SH["and"], SH["not"], SH.xone}
+    #: each logical parameter with the constraint component its results report
+    LOGICAL_COMPONENTS = (
+        (SH["or"], SH.OrConstraintComponent),
+        (SH["and"], SH.AndConstraintComponent),
+        (SH["not"], SH.NotConstraintComponent),
+        (SH.xone, SH.XoneConstraintComponent),
+    )
 
     def __init__(self, shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> None:
         self.g = shapes
@@ -409,12 +416,7 @@ class Compiler:
             for comp in (SH.minCount, SH.maxCount, SH.lessThan, SH.lessThanOrEquals):
                 if (shape, comp, None) in g:
                     raise NotCompilable("property-shape parameter on a node shape")
-            for op, comp in (
-                (SH["or"], SH.OrConstraintComponent),
-                (SH["and"], SH.AndConstraintComponent),
-                (SH["not"], SH.NotConstraintComponent),
-                (SH.xone, SH.XoneConstraintComponent),
-            ):
+            for op, comp in self.LOGICAL_COMPONENTS:
                 for arg in g.objects(shape, op):
                     expr = self.logical_expr(op, arg, "?this", 0)
                     add(
@@ -460,12 +462,7 @@ class Compiler:
                         f"SELECT DISTINCT ?this ?value WHERE {{ {values} ?this {_n3(other)} ?_o "
                         f"FILTER (!COALESCE(?value {op} ?_o, false)) }}",
                     )
-            for op, comp in (
-                (SH["or"], SH.OrConstraintComponent),
-                (SH["and"], SH.AndConstraintComponent),
-                (SH["not"], SH.NotConstraintComponent),
-                (SH.xone, SH.XoneConstraintComponent),
-            ):
+            for op, comp in self.LOGICAL_COMPONENTS:
                 for arg in g.objects(shape, op):
                     expr = self.logical_expr(op, arg, "?value", 0)
                     add(comp, f"SELECT ?this ?value WHERE {{ {values} FILTER (!{expr}) }}")
