@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from intake_helpers import INTAKE, ROOT, copy_project, tree_digest
+from intake_helpers import INTAKE, ROOT, copy_project, run_cptkg, tree_digest
 
 NEW_FILE = "data/policies/cigna-example-cigna-64866-2025-01-01.ttl"
 BAD_INPUTS = {
@@ -46,19 +46,9 @@ def home(tmp_path):
 
 
 def cptkg(home, *args, env=None, timeout=120):
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
-    full["CPTKG_HOME"] = str(home)
-    full.update(env or {})
     if args and args[0] == "add":  # the intake fixtures are illustrative records
         args = (*args, "--allow-illustrative")
-    return subprocess.run(
-        [sys.executable, "-m", "cptkg", *args],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_cptkg(*args, env={"CPTKG_HOME": str(home), **(env or {})}, timeout=timeout)
 
 
 def test_add_writes_a_new_file_that_keeps_the_graph_conforming(home):

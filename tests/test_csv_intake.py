@@ -4,9 +4,6 @@ bad spreadsheet of issue 4, each with an error naming the row and column; nothin
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 
 import pytest
 from rdflib import Graph
@@ -14,6 +11,7 @@ from rdflib import Graph
 from cptkg.csv_intake import COLUMN_NAMES, HEADER, CsvError, import_csv
 from cptkg.namespaces import CPTKG
 from intake_helpers import INTAKE, ROOT, copy_project, tree_digest
+from intake_helpers import run_cptkg as cli
 
 TEMPLATES = ROOT / "data" / "templates"
 EXAMPLE = TEMPLATES / "policy-example-illustrative.csv"
@@ -30,19 +28,6 @@ BAD = {
     "csv-not-utf8.csv": ["row 3: not UTF-8: byte offset", "CSV UTF-8"],
     "csv-pa-blank.csv": ["row 3, column prior_authorization: blank, but an answer is required"],
 }
-
-
-def cli(*args, env=None):
-    full = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
-    full.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cptkg", *args],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_template_is_the_header_only():

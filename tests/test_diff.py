@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from cptkg.diff import describe_changes
 from cptkg.intake import shipped_context
 from cptkg.namespaces import CPTKG, KG
-from intake_helpers import INTAKE, ROOT
-
-
-def cli(*args):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
-    return subprocess.run(
-        [sys.executable, "-m", "cptkg", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from intake_helpers import INTAKE
+from intake_helpers import run_cptkg as cli
 
 
 def test_changes_are_sentences_with_labels():
