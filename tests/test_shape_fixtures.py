@@ -33,8 +33,9 @@ from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from cptkg.load import load_ontology, load_shapes, load_union, parse_file
+from cptkg.load import load_union, parse_file
 from cptkg.validate import ValidationResult, validate
+from shape_helpers import named_shapes, ontology_graph, own_constraints, shapes_graph
 
 HERE = Path(__file__).resolve().parent
 VALID_DIR = HERE / "data" / "valid"
@@ -46,40 +47,8 @@ _BREAKS = re.compile(r"^#\s*breaks:\s*shape:([A-Za-z][A-Za-z0-9_-]*)\s+—\s+\S"
 _EXERCISES = re.compile(r"^#\s*exercises:\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{3,}(shape:.*)$")
 
-#: Parameters that are not constraints of the shape itself: targets, metadata, and
-#: sh:property (the property shape reports its own results, with its own IRI).
-_NON_CONSTRAINT = {
-    RDF.type,
-    SH.targetClass,
-    SH.targetNode,
-    SH.targetSubjectsOf,
-    SH.targetObjectsOf,
-    SH.target,
-    SH.property,
-    SH.path,
-    SH.message,
-    SH.severity,
-    SH.name,
-    SH.description,
-    SH.order,
-    SH.group,
-    SH.deactivated,
-    RDFS.label,
-    RDFS.comment,
-}
-
 
 # --------------------------------------------------------------------------- loading
-
-
-@cache
-def shapes_graph() -> Graph:
-    return load_shapes()
-
-
-@cache
-def ontology_graph() -> Graph:
-    return load_ontology()
 
 
 @cache
@@ -90,13 +59,7 @@ def shipped_graph() -> Graph:
 
 def constrained_shapes(shapes: Graph) -> set[URIRef]:
     """Named node and property shapes that carry at least one constraint of their own."""
-    named = {
-        s
-        for t in (SH.NodeShape, SH.PropertyShape)
-        for s in shapes.subjects(RDF.type, t)
-        if isinstance(s, URIRef)
-    }
-    return {s for s in named if any(p not in _NON_CONSTRAINT for p in shapes.predicates(s))}
+    return {s for s in named_shapes(shapes) if own_constraints(shapes, s)}
 
 
 def shape_iri(name: str) -> URIRef:

@@ -10,58 +10,15 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from rdflib import OWL, RDF, RDFS, SKOS, BNode, Graph, URIRef
 from rdflib.namespace import SH
 
-from cptkg.load import load_ontology, load_shapes, load_union
+from cptkg.load import load_union
 from cptkg.namespaces import CPTKG
 from cptkg.validate import validate_shipped
-
-#: Parameters of a shape that are not constraints (targets, metadata, sh:property links).
-NON_CONSTRAINT = {
-    RDF.type,
-    SH.targetClass,
-    SH.targetNode,
-    SH.targetSubjectsOf,
-    SH.targetObjectsOf,
-    SH.target,
-    SH.property,
-    SH.path,
-    SH.message,
-    SH.severity,
-    SH.name,
-    SH.description,
-    SH.order,
-    SH.group,
-    SH.deactivated,
-    RDFS.label,
-    RDFS.comment,
-}
-
-
-@cache
-def shapes() -> Graph:
-    return load_shapes()
-
-
-@cache
-def ontology() -> Graph:
-    return load_ontology()
-
-
-def named_shapes(g: Graph) -> set[URIRef]:
-    return {
-        s
-        for t in (SH.NodeShape, SH.PropertyShape)
-        for s in g.subjects(RDF.type, t)
-        if isinstance(s, URIRef)
-    }
-
-
-def own_constraints(g: Graph, shape: URIRef) -> list[URIRef]:
-    return sorted(p for p in set(g.predicates(shape)) if p not in NON_CONSTRAINT)
+from shape_helpers import named_shapes, own_constraints
+from shape_helpers import ontology_graph as ontology
+from shape_helpers import shapes_graph as shapes
 
 
 def test_shipped_graph_conforms_without_any_result():
