@@ -124,7 +124,10 @@ def test_import_then_add(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert len(Graph().parse(out)) == 65
     before = tree_digest(ROOT / "data")
-    proc = cli("add", str(out), env={"CPTKG_HOME": str(home)})
+    # the example rows are illustrative: refused by default, accepted in this scratch copy
+    refused = cli("add", str(out), env={"CPTKG_HOME": str(home)})
+    assert refused.returncode == 2 and "marked illustrative" in refused.stderr
+    proc = cli("add", str(out), "--allow-illustrative", env={"CPTKG_HOME": str(home)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 policy(ies)" in proc.stdout
     assert cli("validate", env={"CPTKG_HOME": str(home)}).returncode == 0
