@@ -47,6 +47,7 @@ from rdflib.term import Node
 
 from cptkg.namespaces import bind_prefixes
 from cptkg.validate import (
+    PATH_OPERATORS,
     Finding,
     ValidationResult,
     _path_text,
@@ -151,12 +152,7 @@ def path_sparql(g: Graph, path: Node, depth: int = 0) -> str:
         return path.n3()
     if g.value(path, RDF.first) is not None:
         return "(" + "/".join(path_sparql(g, p, depth + 1) for p in _list(g, path)) + ")"
-    for pred, fmt in (
-        (SH.inversePath, "^{}"),
-        (SH.zeroOrMorePath, "{}*"),
-        (SH.oneOrMorePath, "{}+"),
-        (SH.zeroOrOnePath, "{}?"),
-    ):
+    for pred, fmt in PATH_OPERATORS:
         inner = g.value(path, pred)
         if inner is not None:
             return "(" + fmt.format(path_sparql(g, inner, depth + 1)) + ")"

@@ -30,6 +30,14 @@ from cptkg.namespaces import bind_prefixes
 SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
 _SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
 
+PATH_OPERATORS: tuple[tuple[URIRef, str], ...] = (
+    (SH.inversePath, "^{}"),
+    (SH.zeroOrMorePath, "{}*"),
+    (SH.oneOrMorePath, "{}+"),
+    (SH.zeroOrOnePath, "{}?"),
+)
+"""SHACL unary path operators and their SPARQL property-path syntax (format with the inner path)."""
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -194,12 +202,7 @@ def _path_text(path: Node | None, g: Graph, ns: Graph, depth: int = 0) -> str:
     if g.value(path, RDF.first) is not None:
         items = [_path_text(p, g, ns, depth + 1) for p in g.items(path)]
         return "/".join(items)
-    for pred, fmt in (
-        (SH.inversePath, "^{}"),
-        (SH.zeroOrMorePath, "{}*"),
-        (SH.oneOrMorePath, "{}+"),
-        (SH.zeroOrOnePath, "{}?"),
-    ):
+    for pred, fmt in PATH_OPERATORS:
         inner = g.value(path, pred)
         if inner is not None:
             return fmt.format(_wrap(_path_text(inner, g, ns, depth + 1)))
