@@ -15,7 +15,7 @@ from pathlib import Path
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.engine import SelectResult
+from cptkg.engines.base import SelectResult
 from cptkg.results import parse_sparql_json, to_sparql_json
 
 EXPECTED = Path(__file__).resolve().parent / "expected"

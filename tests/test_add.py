@@ -138,7 +138,7 @@ def test_revision_is_a_new_version_and_the_old_one_is_kept(home):
 
 
 def test_failing_replace_leaves_data_unchanged(home, monkeypatch):
-    from cptkg import add as add_mod
+    from cptkg.intake import add as add_mod
 
     monkeypatch.setenv("CPTKG_HOME", str(home))
     before = tree_digest(home / "data")
@@ -192,7 +192,7 @@ def test_crash_before_replace_env_var(home):
 
 
 def test_concurrent_add_is_refused_while_locked(home, monkeypatch):
-    from cptkg.add import add_lock
+    from cptkg.intake.add import add_lock
 
     monkeypatch.setenv("CPTKG_HOME", str(home))
     before = tree_digest(home / "data")
@@ -228,7 +228,11 @@ def test_add_refuses_illustrative_records_by_default(home):
     env["CPTKG_HOME"] = str(home)
     proc = subprocess.run(
         [sys.executable, "-m", "cptkg", "add", str(INTAKE / "valid-policy.ttl")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "marked illustrative" in proc.stderr

@@ -8,7 +8,7 @@ import csv
 import pytest
 from rdflib import Graph
 
-from cptkg.csv_intake import COLUMN_NAMES, HEADER, CsvError, import_csv
+from cptkg.intake.csv_intake import COLUMN_NAMES, HEADER, CsvError, import_csv
 from cptkg.namespaces import CPTKG
 from intake_helpers import INTAKE, ROOT, copy_project, tree_digest
 from intake_helpers import run_cptkg as cli

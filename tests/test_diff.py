@@ -5,8 +5,8 @@ from __future__ import annotations
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.diff import describe_changes
-from cptkg.intake import shipped_context
+from cptkg.intake.core import shipped_context
+from cptkg.intake.diff import describe_changes
 from cptkg.namespaces import CPTKG, KG
 from intake_helpers import INTAKE
 from intake_helpers import run_cptkg as cli

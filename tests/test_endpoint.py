@@ -10,7 +10,8 @@ from decimal import Decimal
 import pytest
 from rdflib import XSD, Graph, Literal, URIRef
 
-from cptkg.endpoint import (
+from cptkg.engines.base import SelectResult
+from cptkg.engines.remote import (
     DEFAULT_GRAPH_IRI,
     Credentials,
     RemoteEngine,
@@ -21,7 +22,6 @@ from cptkg.endpoint import (
     resolve_graph,
     scrub,
 )
-from cptkg.engine import SelectResult
 from cptkg.errors import EndpointError
 from server_support import stub_endpoint, wait_gone
 

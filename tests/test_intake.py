@@ -1,4 +1,4 @@
-"""In-context validation of new data (cptkg.intake, ``cptkg validate NEW``): each bad input of
+"""In-context validation of new data (cptkg.intake.core, ``cptkg validate NEW``): each bad input of
 issue 4 gives exactly the expected rule, names the file and line, and says what to do."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph
 
 from cptkg.errors import InputError, ParseError
-from cptkg.intake import (
+from cptkg.intake.core import (
     GraphContext,
     build_validation_graph,
     read_new,

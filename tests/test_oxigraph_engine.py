@@ -9,12 +9,11 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from cptkg.catalog import load_catalog
-from cptkg.engine import SelectResult
-from cptkg.engines import QueryError
+from cptkg.engines.base import QueryError, SelectResult
+from cptkg.engines.oxigraph_engine import OxigraphEngine, to_rdflib
 from cptkg.engines.rdflib_engine import RdflibEngine
 from cptkg.errors import ParseError
 from cptkg.load import load_dataset, shipped_files, union_graph
-from cptkg.oxigraph_engine import OxigraphEngine, to_rdflib
 from cptkg.query import bind_params
 from goldens import GOLDEN_PARAMS
 from scale_helpers import generate_small, value_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cptkg.catalog import load_catalog, query_files
-from cptkg.engine import SelectResult
+from cptkg.engines.base import SelectResult
 from cptkg.query import bind_params
 from goldens import GOLDEN_PARAMS, normal_result, read_golden
 
@@ -17,7 +17,7 @@ NAMES = [p.stem for p in query_files()]
 @pytest.fixture(scope="module")
 def oxigraph():
     """The real engine over the shipped graph (ontology + data/), as ``--engine oxigraph``."""
-    from cptkg.oxigraph_engine import OxigraphEngine
+    from cptkg.engines.oxigraph_engine import OxigraphEngine
 
     return OxigraphEngine.from_paths(progress=False)
 

@@ -9,7 +9,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from cptkg.catalog import get_query
-from cptkg.engine import SelectResult, inject_values
+from cptkg.engines.base import SelectResult, inject_values
 from cptkg.engines.rdflib_engine import RdflibEngine
 from cptkg.query import ParameterError, bind_params, run_sparql, run_stored
 

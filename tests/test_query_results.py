@@ -9,7 +9,7 @@ import json
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.engine import SelectResult
+from cptkg.engines.base import SelectResult
 from cptkg.results import format_result, parse_sparql_json
 
 RESULT = SelectResult(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cptkg.endpoint import DEFAULT_GRAPH_IRI, RemoteEngine
+from cptkg.engines.remote import DEFAULT_GRAPH_IRI, RemoteEngine
 from cptkg.errors import EndpointError
 from cptkg.server import OxigraphServer, free_port
 from server_support import wait_gone

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
+from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import manifest_path_for
 from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
-from cptkg.oxigraph_engine import OxigraphEngine
-from cptkg.shacl_compile import compile_shapes, subclass_closure, validate_engine
-from cptkg.validate import validate
+from cptkg.shacl.compiler import compile_shapes, subclass_closure, validate_engine
+from cptkg.shacl.report import validate
 from scale_helpers import finding_keys, generate_small
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,7 +34,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from cptkg.load import load_union, parse_file
-from cptkg.validate import ValidationResult, validate
+from cptkg.shacl.report import ValidationResult, validate
 from shape_helpers import named_shapes, ontology_graph, own_constraints, shapes_graph
 
 HERE = Path(__file__).resolve().parent

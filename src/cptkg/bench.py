@@ -10,7 +10,7 @@ engine in its own child process (so peak RSS is per engine, read from ``VmHWM``)
   ``serialize`` of the same union of graphs;
 * full validation: pySHACL on rdflib, shapes compiled to SPARQL on Oxigraph, Apache Jena
   ``shacl validate`` (wall, JVM included) when its jars are installed;
-* one new policy file validated in the context of the graph (cptkg.intake), on Oxigraph,
+* one new policy file validated in the context of the graph (cptkg.intake.core), on Oxigraph,
   versus the same against the shipped graph on rdflib;
 * cold start of ``cptkg query payers`` versus ``python -c "import rdflib"``.
 
@@ -125,13 +125,13 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
     out["export_bytes"] = len(data)
     del data
     if pyshacl:
-        from cptkg.validate import validate
+        from cptkg.shacl.report import validate
 
         t = time.perf_counter()
         res = validate(g)
         out["validate"] = time.perf_counter() - t
         out["validate_results"] = len(res.results)
-    from cptkg.intake import validate_files
+    from cptkg.intake.core import validate_files
 
     validate_files([new_file])  # warm-up
     out["new_file"] = _median_time(lambda: validate_files([new_file]), repeat)
@@ -140,10 +140,10 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
 
 
 def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> dict[str, Any]:
-    from cptkg.intake import validate_files
+    from cptkg.engines.oxigraph_engine import OxigraphContext, OxigraphEngine
+    from cptkg.intake.core import validate_files
     from cptkg.load import load_ontology, load_shapes
-    from cptkg.oxigraph_engine import OxigraphContext, OxigraphEngine
-    from cptkg.shacl_compile import validate_engine
+    from cptkg.shacl.compiler import validate_engine
 
     out: dict[str, Any] = {}
     t = time.perf_counter()
@@ -179,7 +179,7 @@ def child_raw(files: list[str], repeat: int, tmp: str) -> dict[str, Any]:
     import pyoxigraph as ox
 
     from cptkg import paths as _paths
-    from cptkg.engine import inject_values
+    from cptkg.engines.base import inject_values
 
     fmts = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
     out: dict[str, Any] = {}

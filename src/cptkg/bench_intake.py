@@ -26,7 +26,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
-from cptkg.intake import GraphContext, read_new, shipped_context, validate_new_data
+from cptkg.intake.core import GraphContext, read_new, shipped_context, validate_new_data
 from cptkg.namespaces import CPTKG, KG
 
 #: The new policy checked in every run (illustrative data, not a real payer policy).

@@ -188,10 +188,10 @@ def _pairs(header: dict[str, object], key: str) -> dict[str, str]:
 
 def parameter_variables(sparql: str) -> list[str]:
     """The parameter variables (``_x``, ``__x``) a query uses, in order of first use."""
-    from cptkg.engine import _mask_comments_and_strings
+    from cptkg.engines.base import mask_comments_and_strings
 
     seen: list[str] = []
-    for m in _PARAM_VAR.finditer(_mask_comments_and_strings(sparql)):
+    for m in _PARAM_VAR.finditer(mask_comments_and_strings(sparql)):
         var = m.group(1) + m.group(2)
         if var not in seen:
             seen.append(var)

@@ -24,10 +24,22 @@ from cptkg.errors import EXIT_ERROR, CptkgError
 
 #: Subcommand modules under ``cptkg.commands``, in help order. Append new commands here.
 COMMAND_MODULES: list[str] = [
-    "validate", "export", "stats", "push", "serve", "generate",
-    "queries", "query", "sparql", "report",
+    "validate",
+    "export",
+    "stats",
+    "push",
+    "serve",
+    "generate",
+    "queries",
+    "query",
+    "sparql",
+    "report",
 ]
-COMMAND_MODULES += ["add", "import_csv", "diff"]  # policy intake (cptkg.intake, add, csv, diff)
+COMMAND_MODULES += [
+    "add",
+    "import_csv",
+    "diff",
+]  # policy intake (cptkg.intake.core, add, csv, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:

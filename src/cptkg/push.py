@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from rdflib import Graph, URIRef
 
-from cptkg.endpoint import (
+from cptkg.engines.remote import (
     Credentials,
     EndpointLayout,
     describe_failure,

@@ -2,7 +2,7 @@
 
 Raw parameter values (strings from the command line) are converted to typed rdflib terms
 according to the query's header (:mod:`cptkg.catalog`), validated, and handed to the
-engine, which binds them with :func:`cptkg.engine.inject_values`: a value is serialised
+engine, which binds them with :func:`cptkg.engines.base.inject_values`: a value is serialised
 with ``n3()`` inside a VALUES block, never pasted into the query text, so a value holding
 quotes, braces, ``#`` or newlines is just a literal.
 """
@@ -19,7 +19,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
 from cptkg.catalog import PARAM_TYPES, ParamSpec, StoredQuery, get_query
-from cptkg.engine import Engine, QueryOutcome, SelectResult
+from cptkg.engines.base import Engine, QueryOutcome, SelectResult
 from cptkg.errors import InputError
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cptkg.catalog import get_query
-from cptkg.engine import Engine, SelectResult, Term
+from cptkg.engines.base import Engine, SelectResult, Term
 from cptkg.query import bind_params, check_code, run_stored
 from cptkg.results import short
 

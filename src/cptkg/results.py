@@ -21,7 +21,7 @@ from decimal import Decimal
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.engine import QueryOutcome, SelectResult, Term
+from cptkg.engines.base import QueryOutcome, SelectResult, Term
 
 FORMATS = ("table", "csv", "tsv", "json", "sparql-json")
 GRAPH_FORMATS = ("turtle", "nt", "json-ld")

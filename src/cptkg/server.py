@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from cptkg.endpoint_settings import DEFAULT_PORT  # noqa: F401 - re-exported
+from cptkg.engines.settings import DEFAULT_PORT  # noqa: F401 - re-exported
 from cptkg.errors import EndpointError
 
 #: The loopback address the server binds to (never a public interface).
@@ -308,7 +308,7 @@ class OxigraphServer:
     def load(self, graph: object, graph_iri: str | None = None, *, timeout: float = 120.0):  # noqa: ANN201
         """Replace named graph ``graph_iri`` (default: the push graph) with ``graph`` (an
         rdflib Graph) through the Graph Store Protocol; returns the :class:`PushResult`."""
-        from cptkg.endpoint import DEFAULT_GRAPH_IRI, derive_layout
+        from cptkg.engines.remote import DEFAULT_GRAPH_IRI, derive_layout
         from cptkg.push import push_graph
 
         layout = derive_layout(self.query_url)

@@ -1,10 +1,10 @@
 """``--endpoint URL``, ``--graph IRI`` and ``--timeout S``: shared by the commands that can run
-against a SPARQL endpoint (kept free of heavy imports: :mod:`cptkg.endpoint` and SPARQLWrapper
+against a SPARQL endpoint (kept free of heavy imports: :mod:`cptkg.engines.remote` and SPARQLWrapper
 are imported only when an endpoint is actually used, see :func:`cptkg.engines.get_engine`)."""
 
 from __future__ import annotations
 
-from cptkg.endpoint_settings import (
+from cptkg.engines.settings import (
     DEFAULT_GRAPH_IRI,
     DEFAULT_TIMEOUT,
     ENV_ENDPOINT,

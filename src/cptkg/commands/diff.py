@@ -28,8 +28,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the comparison."""
-    from cptkg.diff import diff_sides, resolve_side
-    from cptkg.intake import shipped_context
+    from cptkg.intake.core import shipped_context
+    from cptkg.intake.diff import diff_sides, resolve_side
 
     ctx = shipped_context()
     old = resolve_side(args.old, ctx.graph)

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "engine", "rdflib") == "oxigraph":  # issue 6: pyoxigraph's serializers
         import sys
 
-        from cptkg.oxigraph_engine import OxigraphEngine
+        from cptkg.engines.oxigraph_engine import OxigraphEngine
 
         engine = OxigraphEngine.from_paths(
             args.paths or None,

@@ -39,9 +39,9 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert, validate, write the Turtle only if it conforms."""
-    from cptkg.add import serialize_new
-    from cptkg.csv_intake import import_csv
-    from cptkg.intake import DEFAULT_MAX_BYTES
+    from cptkg.intake.add import serialize_new
+    from cptkg.intake.core import DEFAULT_MAX_BYTES
+    from cptkg.intake.csv_intake import import_csv
 
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
     new, report = import_csv(args.path, max_bytes=max_bytes)

@@ -21,7 +21,7 @@ from cptkg.errors import EXIT_OK
 def register(subparsers: Any) -> None:
     """Add the ``push`` subparser."""
     from cptkg.commands._endpoint_opts import add_endpoint_arguments
-    from cptkg.endpoint_settings import (
+    from cptkg.engines.settings import (
         DEFAULT_GRAPH_IRI,
         ENV_GRAPH,
         ENV_STORE_ENDPOINT,
@@ -73,7 +73,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Push and report; return 0 (errors raise EndpointError -> exit 2)."""
-    from cptkg.endpoint import (
+    from cptkg.engines.remote import (
         DEFAULT_GRAPH_IRI,
         ENV_ENDPOINT,
         ENV_STORE_ENDPOINT,

@@ -19,7 +19,7 @@ from cptkg.errors import EXIT_OK
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` subparser."""
-    from cptkg.endpoint_settings import DEFAULT_PORT
+    from cptkg.engines.settings import DEFAULT_PORT
 
     p = subparsers.add_parser(
         "serve",
@@ -58,7 +58,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; return 0 on Ctrl-C / SIGTERM, 2 if the server fails."""
-    from cptkg.endpoint import DEFAULT_GRAPH_IRI
+    from cptkg.engines.remote import DEFAULT_GRAPH_IRI
     from cptkg.errors import EndpointError, InputError
     from cptkg.load import load_dataset, union_graph
     from cptkg.server import OxigraphServer

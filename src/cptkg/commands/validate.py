@@ -4,7 +4,7 @@ Without PATH the shipped graph (ontology + data) is validated; with PATHs the gi
 are merged and validated with the shipped ontology and shapes. When no PATH is part of the
 shipped graph (new data, e.g. a new payer policy), they are validated in the context of the
 graph instead: what they reference must exist in the graph or in the same files, and only
-their own problems are listed, grouped by policy (see cptkg.intake; --no-context validates
+their own problems are listed, grouped by policy (see cptkg.intake.core; --no-context validates
 them alone). Exit 0 conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         help="use these shapes files instead of ontology/shapes/*.ttl (repeatable)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    # in-context validation of new data (cptkg.intake)
+    # in-context validation of new data (cptkg.intake.core)
     p.add_argument(
         "--no-context",
         action="store_true",
@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate and print the report; return 0 / 1 by conformance."""
     from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
-    from cptkg.validate import validate, validate_paths
+    from cptkg.shacl.report import validate, validate_paths
 
     shapes = (
         union_graph(load_dataset(args.shapes, include_ontology=False))
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "engine", "rdflib") == "oxigraph":
         return _run_oxigraph(args, shapes, ontology)
     if args.paths and not args.no_context:
-        from cptkg.intake import DEFAULT_MAX_BYTES, is_shipped, validate_files
+        from cptkg.intake.core import DEFAULT_MAX_BYTES, is_shipped, validate_files
 
         if not any(is_shipped(p) for p in args.paths):
             # only new data: check it and what it references in the context of the graph
@@ -94,12 +94,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_oxigraph(args: argparse.Namespace, shapes: Any, ontology: Any) -> int:
     """``--engine oxigraph``: load PATHs (default: the shipped graph) with the ontology into
-    Oxigraph and run the shapes compiled to SPARQL (:mod:`cptkg.shacl_compile`). PATHs are
+    Oxigraph and run the shapes compiled to SPARQL (:mod:`cptkg.shacl.compiler`). PATHs are
     validated as given: pass ``data/`` too to validate new files in the graph's context."""
     import sys
 
-    from cptkg.oxigraph_engine import OxigraphEngine
-    from cptkg.shacl_compile import validate_engine
+    from cptkg.engines.oxigraph_engine import OxigraphEngine
+    from cptkg.shacl.compiler import validate_engine
 
     engine = OxigraphEngine.from_paths(args.paths or None, store_dir=args.store)
     compiled = validate_engine(engine, shapes, ontology)

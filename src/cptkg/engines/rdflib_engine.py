@@ -8,14 +8,13 @@ import warnings
 from rdflib import Graph
 from rdflib.term import Identifier
 
-from cptkg.engine import QueryOutcome, SelectResult, inject_values
-from cptkg.engines import QueryError
+from cptkg.engines.base import QueryError, QueryOutcome, SelectResult, inject_values
 
 
 class RdflibEngine:
     """Run queries with rdflib's SPARQL engine over one Graph (its default graph).
 
-    Parameters are bound with :func:`cptkg.engine.inject_values`, exactly as the other
+    Parameters are bound with :func:`cptkg.engines.base.inject_values`, exactly as the other
     engines do, rather than with rdflib's ``initBindings``: the same query text then runs
     everywhere, and a VALUES block is visible to every FILTER of the group it opens.
     """

@@ -1,9 +1,9 @@
 """Remote SPARQL endpoints: connection settings, URL layouts, and the :class:`RemoteEngine`.
 
-:class:`RemoteEngine` implements the :class:`~cptkg.engine.Engine` protocol over the SPARQL 1.1
+:class:`RemoteEngine` implements the :class:`~cptkg.engines.base.Engine` protocol over the SPARQL 1.1
 Protocol through SPARQLWrapper: SELECT / ASK ask for SPARQL JSON results and parse them into
 rdflib terms (``rdflib.query.Result.parse``), CONSTRUCT / DESCRIBE ask for Turtle. Parameters
-are bound with :func:`~cptkg.engine.inject_values` (a ``VALUES`` block of ``n3()``-serialised
+are bound with :func:`~cptkg.engines.base.inject_values` (a ``VALUES`` block of ``n3()``-serialised
 terms), never pasted into the query text as strings.
 
 Every failure (connection refused, timeout, HTTP 4xx / 5xx, a body that does not parse, a wrong
@@ -40,9 +40,9 @@ from cptkg.errors import EndpointError
 if TYPE_CHECKING:  # rdflib is imported lazily: command registration must stay light
     from rdflib.term import Identifier
 
-    from cptkg.engine import QueryOutcome, SelectResult
+    from cptkg.engines.base import QueryOutcome, SelectResult
 
-from cptkg.endpoint_settings import (  # noqa: F401 - re-exported: cptkg.endpoint.ENV_* etc.
+from cptkg.engines.settings import (  # noqa: F401 - re-exported: cptkg.engines.remote.ENV_* etc.
     DEFAULT_GRAPH_IRI,
     DEFAULT_TIMEOUT,
     ENDPOINT_DEFAULT_GRAPH,
@@ -361,7 +361,7 @@ def _media_type(content_type: str | None) -> str:
 
 
 class RemoteEngine:
-    """The :class:`~cptkg.engine.Engine` protocol over a SPARQL 1.1 Protocol endpoint.
+    """The :class:`~cptkg.engines.base.Engine` protocol over a SPARQL 1.1 Protocol endpoint.
 
     ``default_graph``: a graph IRI sent as the protocol's ``default-graph-uri`` parameter, so
     that queries written against the default graph see a pushed named graph (portable across
@@ -396,7 +396,7 @@ class RemoteEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` on the endpoint with ``bindings`` injected as a VALUES block."""
-        from cptkg.engine import inject_values
+        from cptkg.engines.base import inject_values
 
         text = inject_values(sparql, bindings)
         kind = query_form(text)
@@ -452,7 +452,7 @@ class RemoteEngine:
     def _parse_results(self, body: bytes, ctype: str, kind: str) -> SelectResult | bool:
         from rdflib.query import Result
 
-        from cptkg.engine import SelectResult
+        from cptkg.engines.base import SelectResult
 
         media = _media_type(ctype)
         if media not in _SELECT_TYPES:
@@ -502,9 +502,9 @@ _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 def query_form(sparql: str) -> str:
     """The query form of ``sparql``: SELECT, ASK, CONSTRUCT or DESCRIBE (comments, strings
     and IRIs ignored; PREFIX / BASE declarations skipped)."""
-    from cptkg.engine import _mask_comments_and_strings
+    from cptkg.engines.base import mask_comments_and_strings
 
-    m = _FORM.search(_mask_comments_and_strings(sparql))
+    m = _FORM.search(mask_comments_and_strings(sparql))
     if m is None:
         raise EndpointError(
             "not a SPARQL query (no SELECT, ASK, CONSTRUCT or DESCRIBE)",

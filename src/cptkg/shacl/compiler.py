@@ -46,7 +46,7 @@ from rdflib.namespace import OWL, SH, XSD
 from rdflib.term import Node
 
 from cptkg.namespaces import bind_prefixes
-from cptkg.validate import (
+from cptkg.shacl.report import (
     PATH_OPERATORS,
     Finding,
     ValidationResult,
@@ -125,7 +125,7 @@ class CompiledShapes:
 
 @dataclass
 class CompiledValidation:
-    """A :class:`~cptkg.validate.ValidationResult` plus how it was obtained."""
+    """A :class:`~cptkg.shacl.report.ValidationResult` plus how it was obtained."""
 
     result: ValidationResult
     notes: list[str] = field(default_factory=list)
@@ -493,9 +493,9 @@ class Compiler:
             t = f"{{ SELECT DISTINCT ?this WHERE {{ {target} ?this {path_sparql(g, path)} [] }} }}"
         else:
             t = f"{{ SELECT DISTINCT ?this WHERE {{ {target} }} }}"
-        from cptkg.engine import _WHERE_OPEN, _mask_comments_and_strings
+        from cptkg.engines.base import WHERE_OPEN, mask_comments_and_strings
 
-        m = _WHERE_OPEN.search(_mask_comments_and_strings(text))
+        m = WHERE_OPEN.search(mask_comments_and_strings(text))
         if m is None:
             raise NotCompilable("SPARQL constraint without WHERE")
         text = text[: m.end()] + "\n  " + t + "\n" + text[m.end() :]
@@ -525,9 +525,9 @@ def lateral_optionals(text: str) -> str:
     substituted, which is the pre-binding SHACL-SPARQL itself specifies for ``$this``; the
     supersedes check drops from 0.2 s to 3 ms at 10k triples, and stays linear.
     """
-    from cptkg.engine import _mask_comments_and_strings
+    from cptkg.engines.base import mask_comments_and_strings
 
-    masked = _mask_comments_and_strings(text)
+    masked = mask_comments_and_strings(text)
     inserts: list[tuple[int, str]] = []
     for m in re.finditer(r"\bOPTIONAL\s*\{", masked, re.IGNORECASE):
         depth = 0
@@ -630,10 +630,10 @@ def validate_engine(
     *,
     progress: bool = True,
 ) -> CompiledValidation:
-    """Validate everything in an :class:`~cptkg.oxigraph_engine.OxigraphEngine` (the
+    """Validate everything in an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` (the
     ontology must be loaded in it, as :meth:`OxigraphEngine.from_paths` does) against
     ``shapes`` (default: the shipped shapes)."""
-    from cptkg.oxigraph_engine import to_rdflib
+    from cptkg.engines.oxigraph_engine import to_rdflib
     from cptkg.progress import Progress
 
     start = time.perf_counter()
@@ -741,8 +741,8 @@ def _fallback(
 ) -> tuple[list[Finding], list[str]]:
     """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
     neighbourhood of those nodes (extracted from the store) plus the ontology."""
-    from cptkg.oxigraph_engine import to_rdflib
-    from cptkg.validate import validate
+    from cptkg.engines.oxigraph_engine import to_rdflib
+    from cptkg.shacl.report import validate
 
     if ontology is None:
         from cptkg.load import load_ontology

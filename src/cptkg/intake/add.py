@@ -44,7 +44,7 @@ from rdflib.namespace import DCTERMS
 
 from cptkg import paths as _paths
 from cptkg.errors import CptkgError, InputError
-from cptkg.intake import (
+from cptkg.intake.core import (
     DEFAULT_MAX_BYTES,
     ContextProvider,
     IntakeReport,
@@ -382,7 +382,7 @@ def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
 
 def summary(plan: AddPlan, *, dry_run: bool) -> str:
     """What was (or would be) written, in words."""
-    from cptkg.diff import describe_changes
+    from cptkg.intake.diff import describe_changes
 
     verb = "Would write" if dry_run else "Wrote"
     lines = [

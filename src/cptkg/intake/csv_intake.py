@@ -1,5 +1,5 @@
 """Spreadsheet intake: payer policies kept in a CSV (one policy per row) turned into RDF and
-checked like any new data (:mod:`cptkg.intake`), with errors that name the row and column.
+checked like any new data (:mod:`cptkg.intake.core`), with errors that name the row and column.
 
 Layout (see README "Adding a payer policy"): UTF-8 CSV (a BOM is accepted), comma-separated,
 first non-comment line is the header with exactly the columns of :data:`COLUMNS` (any order);
@@ -23,7 +23,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
-from cptkg.intake import (
+from cptkg.intake.core import (
     DEFAULT_MAX_BYTES,
     ContextProvider,
     IntakeReport,

@@ -13,7 +13,13 @@ from typing import Protocol, runtime_checkable
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.term import Identifier
 
+from cptkg.errors import CptkgError
+
 Term = URIRef | Literal | BNode
+
+
+class QueryError(CptkgError):
+    """A SPARQL query could not be parsed or evaluated (bad syntax, unsupported feature)."""
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Engine(Protocol):
         ...
 
 
-_WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 def values_block(bindings: dict[str, Identifier]) -> str:
@@ -77,13 +83,13 @@ def inject_values(sparql: str, bindings: dict[str, Identifier] | None) -> str:
     """
     if not bindings:
         return sparql
-    match = _WHERE_OPEN.search(_mask_comments_and_strings(sparql))
+    match = WHERE_OPEN.search(mask_comments_and_strings(sparql))
     if match is None:
         raise ValueError("cannot bind parameters: the query has no WHERE { … } group")
     return sparql[: match.end()] + "\n  " + values_block(bindings) + "\n" + sparql[match.end() :]
 
 
-def _mask_comments_and_strings(sparql: str) -> str:
+def mask_comments_and_strings(sparql: str) -> str:
     """The query with comments, strings and IRIs blanked out (same length), for safe searching."""
     out = list(sparql)
     i, n = 0, len(sparql)

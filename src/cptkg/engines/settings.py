@@ -2,7 +2,7 @@
 timeout, ``cptkg serve``'s port), and which endpoint a command is configured to use.
 
 Kept free of heavy imports: the command line needs these for its ``--help`` texts whenever it builds
-its parsers, while :mod:`cptkg.endpoint` (SPARQLWrapper, HTTP) and :mod:`cptkg.server` are
+its parsers, while :mod:`cptkg.engines.remote` (SPARQLWrapper, HTTP) and :mod:`cptkg.server` are
 imported only when an endpoint is actually used. Both re-export what they use from here.
 """
 

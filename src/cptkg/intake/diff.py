@@ -141,7 +141,7 @@ def _policies(g: Graph) -> list[URIRef]:
 def resolve_side(arg: str, graph: Graph | None, *, max_bytes: int | None = None) -> Side:
     """``arg`` as a file of policies, or as a policy of ``graph`` (IRI, kg:name or identifier)."""
     from cptkg import paths as _paths
-    from cptkg.intake import DEFAULT_MAX_BYTES, read_new
+    from cptkg.intake.core import DEFAULT_MAX_BYTES, read_new
 
     p = Path(arg)
     if p.exists() or p.suffix.lower() in _paths.RDF_FORMATS:

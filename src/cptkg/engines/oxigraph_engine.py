@@ -1,4 +1,4 @@
-"""The embedded Oxigraph engine: the :class:`~cptkg.engine.Engine` protocol over a
+"""The embedded Oxigraph engine: the :class:`~cptkg.engines.base.Engine` protocol over a
 ``pyoxigraph.Store``, in memory or on disk (``--store DIR``), for graphs of millions of
 triples.
 
@@ -10,7 +10,7 @@ triples.
   (``use_default_graph_as_union=True``), like the rdflib engine's merged graph. Oxigraph's
   union is a bag, not a set: a triple stated in two source files would be seen twice
   (the shipped graph has none, and the generator never repeats a shipped triple).
-* Parameters are bound with the same :func:`cptkg.engine.inject_values` as every other
+* Parameters are bound with the same :func:`cptkg.engines.base.inject_values` as every other
   engine; results are converted to rdflib terms only for the rows returned (with a small
   per-query cache), so the per-query overhead stays in the tens of microseconds.
 * Export uses pyoxigraph's own serializers.
@@ -31,7 +31,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from cptkg import paths as _paths
-from cptkg.engine import QueryOutcome, SelectResult, inject_values
+from cptkg.engines.base import QueryOutcome, SelectResult, inject_values
 from cptkg.errors import CptkgError, InputError, ParseError
 from cptkg.namespaces import GRAPH_BASE, PREFIXES
 
@@ -62,7 +62,7 @@ EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
 
 def _query_error(message: str, hint: str | None = None) -> CptkgError:
     try:
-        from cptkg.engines import QueryError
+        from cptkg.engines.base import QueryError
     except ImportError:  # pragma: no cover - the engines package is always there
         return CptkgError(message, hint=hint)
     return QueryError(message, hint=hint)

@@ -36,7 +36,7 @@ from rdflib.term import Node
 from cptkg import paths as _paths
 from cptkg.errors import InputError
 from cptkg.namespaces import CPTKG, KG, bind_prefixes
-from cptkg.validate import Finding, ValidationResult, short_name
+from cptkg.shacl.report import Finding, ValidationResult, short_name
 
 #: Files larger than this are refused before parsing (``--max-bytes`` raises it).
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -673,9 +673,9 @@ def validate_new_data(
     ontology: Graph | None = None,
 ) -> IntakeReport:
     """Validate ``new`` in the context of the graph (default: the shipped graph)."""
-    from cptkg.diff import describe_changes
+    from cptkg.intake.diff import describe_changes
     from cptkg.load import load_ontology, load_shapes
-    from cptkg.validate import validate
+    from cptkg.shacl.report import validate
 
     ctx = context if context is not None else shipped_context()
     shapes = shapes if shapes is not None else load_shapes()
