@@ -1,6 +1,6 @@
 """Remote SPARQL endpoints: connection settings, URL layouts, and the :class:`RemoteEngine`.
 
-:class:`RemoteEngine` implements the :class:`~cptkg.engines.base.Engine` protocol over the SPARQL 1.1
+:class:`RemoteEngine` implements :class:`~cptkg.engines.base.Engine` over the SPARQL 1.1
 Protocol through SPARQLWrapper: SELECT / ASK ask for SPARQL JSON results and parse them into
 rdflib terms (``rdflib.query.Result.parse``), CONSTRUCT / DESCRIBE ask for Turtle. Parameters
 are bound with :func:`~cptkg.engines.base.inject_values` (a ``VALUES`` block of ``n3()``-serialised
