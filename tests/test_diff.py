@@ -5,7 +5,7 @@ from __future__ import annotations
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.intake.core import shipped_context
+from cptkg.intake.context import shipped_context
 from cptkg.intake.diff import describe_changes
 from cptkg.namespaces import CPTKG, KG
 from intake_helpers import INTAKE

@@ -14,7 +14,7 @@ from rdflib.namespace import XSD
 from cptkg.generate import CODE_KINDS, POLICY_KINDS, SYN, generate, manifest_path_for
 from cptkg.load import load_dataset, union_graph
 from cptkg.namespaces import CPTKG
-from cptkg.shacl.report import validate
+from cptkg.shacl.pyshacl_runner import validate
 from scale_helpers import finding_keys, generate_small
 
 

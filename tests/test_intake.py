@@ -10,11 +10,10 @@ import pytest
 from rdflib import Graph
 
 from cptkg.errors import InputError, ParseError
+from cptkg.intake.context import GraphContext, shipped_context
 from cptkg.intake.core import (
-    GraphContext,
     build_validation_graph,
     read_new,
-    shipped_context,
     validate_files,
 )
 from intake_helpers import INTAKE, ROOT, tree_digest

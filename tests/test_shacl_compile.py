@@ -13,8 +13,9 @@ from rdflib import Graph, URIRef
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import manifest_path_for
 from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
-from cptkg.shacl.compiler import compile_shapes, subclass_closure, validate_engine
-from cptkg.shacl.report import validate
+from cptkg.shacl.compiler import compile_shapes
+from cptkg.shacl.pyshacl_runner import validate
+from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
 from scale_helpers import finding_keys, generate_small
 
 ROOT = Path(__file__).resolve().parent.parent

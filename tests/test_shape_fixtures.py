@@ -34,7 +34,8 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from cptkg.load import load_union, parse_file
-from cptkg.shacl.report import ValidationResult, validate
+from cptkg.shacl.pyshacl_runner import validate
+from cptkg.shacl.report import ValidationResult
 from shape_helpers import named_shapes, ontology_graph, own_constraints, shapes_graph
 
 HERE = Path(__file__).resolve().parent

@@ -15,7 +15,7 @@ from rdflib.namespace import SH
 
 from cptkg.load import load_union
 from cptkg.namespaces import CPTKG
-from cptkg.shacl.report import validate_shipped
+from cptkg.shacl.pyshacl_runner import validate_shipped
 from shape_helpers import named_shapes, own_constraints
 from shape_helpers import ontology_graph as ontology
 from shape_helpers import shapes_graph as shapes

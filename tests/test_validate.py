@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
-from cptkg.shacl.report import validate
+from cptkg.shacl.pyshacl_runner import validate
 
 EX = "http://example.org/"
 

@@ -125,7 +125,7 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
     out["export_bytes"] = len(data)
     del data
     if pyshacl:
-        from cptkg.shacl.report import validate
+        from cptkg.shacl.pyshacl_runner import validate
 
         t = time.perf_counter()
         res = validate(g)
@@ -140,10 +140,11 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
 
 
 def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> dict[str, Any]:
-    from cptkg.engines.oxigraph_engine import OxigraphContext, OxigraphEngine
+    from cptkg.engines.oxigraph_engine import OxigraphEngine
+    from cptkg.intake.context import SparqlContext
     from cptkg.intake.core import validate_files
     from cptkg.load import load_ontology, load_shapes
-    from cptkg.shacl.compiler import validate_engine
+    from cptkg.shacl.sparql_runner import validate_engine
 
     out: dict[str, Any] = {}
     t = time.perf_counter()
@@ -168,7 +169,7 @@ def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> di
     out["validate_pairs"] = sorted(
         {(str(f.focus_node), str(f.source_shape)) for f in res.result.results}
     )
-    ctx = OxigraphContext(engine)
+    ctx = SparqlContext(engine)
     validate_files([new_file], context=ctx)
     out["new_file"] = _median_time(lambda: validate_files([new_file], context=ctx), repeat)
     out["peak_rss_mib"] = peak_rss_mib()

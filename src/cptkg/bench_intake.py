@@ -26,7 +26,8 @@ from pathlib import Path
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
-from cptkg.intake.core import GraphContext, read_new, shipped_context, validate_new_data
+from cptkg.intake.context import GraphContext, shipped_context
+from cptkg.intake.core import read_new, validate_new_data
 from cptkg.namespaces import CPTKG, KG
 
 #: The new policy checked in every run (illustrative data, not a real payer policy).

@@ -28,7 +28,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the comparison."""
-    from cptkg.intake.core import shipped_context
+    from cptkg.intake.context import shipped_context
     from cptkg.intake.diff import diff_sides, resolve_side
 
     ctx = shipped_context()

@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate and print the report; return 0 / 1 by conformance."""
     from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
-    from cptkg.shacl.report import validate, validate_paths
+    from cptkg.shacl.pyshacl_runner import validate, validate_paths
 
     shapes = (
         union_graph(load_dataset(args.shapes, include_ontology=False))
@@ -99,7 +99,7 @@ def _run_oxigraph(args: argparse.Namespace, shapes: Any, ontology: Any) -> int:
     import sys
 
     from cptkg.engines.oxigraph_engine import OxigraphEngine
-    from cptkg.shacl.compiler import validate_engine
+    from cptkg.shacl.sparql_runner import validate_engine
 
     engine = OxigraphEngine.from_paths(args.paths or None, store_dir=args.store)
     compiled = validate_engine(engine, shapes, ontology)

@@ -44,13 +44,12 @@ from rdflib.namespace import DCTERMS
 
 from cptkg import paths as _paths
 from cptkg.errors import CptkgError, InputError
+from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.core import (
     DEFAULT_MAX_BYTES,
-    ContextProvider,
     IntakeReport,
     NewData,
     read_new,
-    shipped_context,
     validate_new_data,
 )
 from cptkg.namespaces import CPTKG, KG, bind_prefixes

@@ -24,17 +24,18 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, SH, SKOS, XSD
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SH, XSD
 from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.namespaces import CPTKG, KG, bind_prefixes
 from cptkg.shacl.report import Finding, ValidationResult, short_name
 
@@ -44,100 +45,6 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 INTAKE = "https://w3id.org/cptkg/intake#"
 
 Triple = tuple[Node, Node, Node]
-
-
-# ----------------------------------------------------------------------------- context
-
-
-class ContextProvider(Protocol):
-    """Look-ups intake needs from the graph the new data joins. Each must be an index look-up
-    (cost independent of the graph size) except :meth:`instances_of`, used for hints only."""
-
-    def types_of(self, iris: Collection[URIRef]) -> Iterable[tuple[URIRef, URIRef]]:
-        """(iri, class) for every ``iri rdf:type class`` in the graph."""
-        ...
-
-    def describe(self, iris: Collection[URIRef]) -> Iterable[Triple]:
-        """Every triple whose subject is one of ``iris``."""
-        ...
-
-    def policies_with_identifier(self, ids: Collection[str]) -> Iterable[tuple[Literal, URIRef]]:
-        """(identifier literal, policy IRI) for every cptkg:PayerPolicy with one of ``ids``."""
-        ...
-
-    def instances_of(self, cls: URIRef, limit: int = 50) -> list[tuple[URIRef, str | None]]:
-        """Up to ``limit`` (IRI, label) pairs of instances of ``cls``, sorted by IRI."""
-        ...
-
-
-class GraphContext:
-    """A :class:`ContextProvider` over an rdflib Graph (the union of the shipped graph).
-
-    ``sources`` optionally maps a subject IRI to the file that holds it (for messages).
-    """
-
-    def __init__(self, graph: Graph, sources: dict[Node, str] | None = None) -> None:
-        self.graph = graph
-        self._sources = sources or {}
-
-    def types_of(self, iris: Collection[URIRef]) -> Iterator[tuple[URIRef, URIRef]]:
-        for iri in iris:
-            for cls in self.graph.objects(iri, RDF.type):
-                if isinstance(cls, URIRef):
-                    yield iri, cls
-
-    def describe(self, iris: Collection[URIRef]) -> Iterator[Triple]:
-        for iri in iris:
-            yield from self.graph.triples((iri, None, None))
-
-    def policies_with_identifier(self, ids: Collection[str]) -> Iterator[tuple[Literal, URIRef]]:
-        for value in ids:
-            for lit in (Literal(value), Literal(value, datatype=XSD.string)):
-                for s in self.graph.subjects(DCTERMS.identifier, lit):
-                    if isinstance(s, URIRef) and (s, RDF.type, CPTKG.PayerPolicy) in self.graph:
-                        yield lit, s
-
-    def policy_versions(self, bases: Collection[str]) -> Iterator[tuple[Literal, URIRef]]:
-        """Policies whose identifier is ``base@…`` (scans identifiers: O(#identifiers))."""
-        prefixes = tuple(f"{b}@" for b in bases)
-        for s, o in self.graph.subject_objects(DCTERMS.identifier):
-            if (
-                isinstance(o, Literal)
-                and str(o).startswith(prefixes)
-                and isinstance(s, URIRef)
-                and (s, RDF.type, CPTKG.PayerPolicy) in self.graph
-            ):
-                yield o, s
-
-    def instances_of(self, cls: URIRef, limit: int = 50) -> list[tuple[URIRef, str | None]]:
-        found = sorted(
-            (s for s in self.graph.subjects(RDF.type, cls) if isinstance(s, URIRef)), key=str
-        )[:limit]
-        out = []
-        for s in found:
-            label = self.graph.value(s, RDFS.label) or self.graph.value(s, SKOS.prefLabel)
-            out.append((s, str(label) if label is not None else None))
-        return out
-
-    def source_of(self, iri: Node) -> str | None:
-        """The file (relative to the project) holding ``iri``'s description, if known."""
-        return self._sources.get(iri)
-
-
-def shipped_context() -> GraphContext:
-    """The shipped graph (ontology + data/**/*.ttl) as a :class:`GraphContext`."""
-    from cptkg.load import load_dataset, union_graph
-
-    ds = load_dataset(include_ontology=True)
-    sources: dict[Node, str] = {}
-    root = _paths.project_root()
-    for ctx in ds.graphs():
-        gid = str(ctx.identifier)
-        rel = gid.removeprefix("https://w3id.org/cptkg/graph/")
-        shown = rel + ".ttl" if (root / (rel + ".ttl")).is_file() else rel
-        for s in ctx.subjects(RDF.type, None):
-            sources.setdefault(s, shown)
-    return GraphContext(union_graph(ds), sources)
 
 
 # ----------------------------------------------------------------------------- reading new data
@@ -675,7 +582,7 @@ def validate_new_data(
     """Validate ``new`` in the context of the graph (default: the shipped graph)."""
     from cptkg.intake.diff import describe_changes
     from cptkg.load import load_ontology, load_shapes
-    from cptkg.shacl.report import validate
+    from cptkg.shacl.pyshacl_runner import validate
 
     ctx = context if context is not None else shipped_context()
     shapes = shapes if shapes is not None else load_shapes()

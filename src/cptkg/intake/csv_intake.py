@@ -23,14 +23,13 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.core import (
     DEFAULT_MAX_BYTES,
-    ContextProvider,
     IntakeReport,
     NewData,
     _quiet_rdflib,
     check_size,
-    shipped_context,
     validate_new_data,
 )
 from cptkg.namespaces import CPTKG, KG, PREFIXES, bind_prefixes

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from cptkg.errors import CptkgError
 from cptkg.namespaces import bind_prefixes
 
 #: Severities in report order (most severe first).
@@ -191,7 +188,7 @@ def _node_key(t: Node | None) -> str:
     return t.n3()
 
 
-def _path_text(path: Node | None, g: Graph, ns: Graph, depth: int = 0) -> str:
+def path_text(path: Node | None, g: Graph, ns: Graph, depth: int = 0) -> str:
     """SPARQL-like property path text for a SHACL path node (sequence, ^, |, *, +, ?)."""
     if path is None:
         return ""
@@ -200,15 +197,15 @@ def _path_text(path: Node | None, g: Graph, ns: Graph, depth: int = 0) -> str:
     if depth > 20:
         return "..."
     if g.value(path, RDF.first) is not None:
-        items = [_path_text(p, g, ns, depth + 1) for p in g.items(path)]
+        items = [path_text(p, g, ns, depth + 1) for p in g.items(path)]
         return "/".join(items)
     for pred, fmt in PATH_OPERATORS:
         inner = g.value(path, pred)
         if inner is not None:
-            return fmt.format(_wrap(_path_text(inner, g, ns, depth + 1)))
+            return fmt.format(_wrap(path_text(inner, g, ns, depth + 1)))
     alt = g.value(path, SH.alternativePath)
     if alt is not None:
-        return "(" + "|".join(_path_text(p, g, ns, depth + 1) for p in g.items(alt)) + ")"
+        return "(" + "|".join(path_text(p, g, ns, depth + 1) for p in g.items(alt)) + ")"
     return "[]"
 
 
@@ -216,7 +213,7 @@ def _wrap(text: str) -> str:
     return f"({text})" if "/" in text or "|" in text else text
 
 
-def _shape_text(shape: Node | None, report: Graph, shapes: Graph, ns: Graph) -> str:
+def shape_text(shape: Node | None, report: Graph, shapes: Graph, ns: Graph) -> str:
     """A named shape as ``prefix:Name``; a blank property shape as ``Parent[path]``."""
     if shape is None:
         return "-"
@@ -228,7 +225,7 @@ def _shape_text(shape: Node | None, report: Graph, shapes: Graph, ns: Graph) -> 
     parent = short_name(parents[0], ns) if parents else "[]"
     path = shapes.value(shape, SH.path) or report.value(shape, SH.path)
     src = shapes if shapes.value(shape, SH.path) is not None else report
-    return f"{parent}[{_path_text(path, src, ns)}]" if path is not None else parent
+    return f"{parent}[{path_text(path, src, ns)}]" if path is not None else parent
 
 
 def _message(report: Graph, result: Node) -> str:
@@ -260,7 +257,7 @@ def _fill_placeholders(message: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(sub, message)
 
 
-def _severity(node: Node | None) -> str:
+def severity_name(node: Node | None) -> str:
     if node is None:
         return "Violation"
     s = str(node)
@@ -276,8 +273,8 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
         shape = report.value(r, SH.sourceShape)
         focus = report.value(r, SH.focusNode)
         value = report.value(r, SH.value)
-        path_text = _path_text(path, report, ns) if path is not None else ""
-        fills = {"path": path_text} if path_text else {}
+        shown_path = path_text(path, report, ns) if path is not None else ""
+        fills = {"path": shown_path} if shown_path else {}
         if focus is not None:
             fills["this"] = fills["focusNode"] = short_name(focus, ns)
         if value is not None:
@@ -289,94 +286,10 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
                 value=value,
                 source_shape=shape,
                 constraint_component=report.value(r, SH.sourceConstraintComponent),
-                severity=_severity(report.value(r, SH.resultSeverity)),
+                severity=severity_name(report.value(r, SH.resultSeverity)),
                 message=_fill_placeholders(_message(report, r), fills),
-                path_text=path_text,
-                shape_text=_shape_text(shape, report, shapes, ns),
+                path_text=shown_path,
+                shape_text=shape_text(shape, report, shapes, ns),
             )
         )
     return sorted(out, key=Finding.sort_key)
-
-
-def validate(
-    data: Graph,
-    shapes: Graph | None = None,
-    ontology: Graph | None = None,
-    focus_nodes: Sequence[Node] | None = None,
-) -> ValidationResult:
-    """Validate ``data`` against ``shapes`` (default: the shipped shapes) with ``ontology``
-    (default: the shipped ontology) as class hierarchy. ``focus_nodes`` restricts validation
-    to those nodes. The data graph is not modified."""
-    if shapes is None:
-        from cptkg.load import load_shapes
-
-        shapes = load_shapes()
-    if ontology is None:
-        from cptkg.load import load_ontology
-
-        ontology = load_ontology()
-    import pyshacl
-    from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ValidationFailure
-
-    kwargs: dict[str, Any] = {}
-    if focus_nodes is not None:
-        kwargs["focus_nodes"] = list(focus_nodes)
-    try:
-        _conforms, report, _text = pyshacl.validate(
-            data,
-            shacl_graph=shapes,
-            ont_graph=ontology,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-            allow_infos=True,
-            abort_on_first=False,
-            **kwargs,
-        )
-    except (ShapeLoadError, ReportableRuntimeError, ValidationFailure) as exc:
-        msg = getattr(exc, "message", None) or str(exc)
-        raise CptkgError(
-            f"SHACL validation could not run: {' '.join(str(msg).split())}",
-            hint="check the shapes in ontology/shapes/ (and any focus nodes given)",
-        ) from None
-    ns = Graph()
-    for g in (ontology, shapes, data):
-        for prefix, iri in g.namespaces():
-            ns.bind(prefix, iri, override=False)
-    bind_prefixes(ns)
-    bind_prefixes(report)
-    findings = findings_from_report(report, shapes, ns)
-    conforms = not any(f.severity == "Violation" for f in findings)
-    return ValidationResult(conforms=conforms, results=findings, report_graph=report, namespaces=ns)
-
-
-def validate_paths(
-    paths: Iterable[Path | str],
-    context: Graph | None = None,
-    *,
-    shapes: Graph | None = None,
-    ontology: Graph | None = None,
-) -> ValidationResult:
-    """Validate RDF files (merged) together with ``context`` triples (e.g. the shipped data
-    the new files refer to) against the shipped shapes and ontology.
-
-    Today every node of the merged graph is validated; validating only the new files' nodes
-    in the context of the graph can be added here (``focus_nodes``) without changing callers.
-    """
-    from cptkg.load import load_dataset, union_graph
-
-    # the ontology's vocabulary concepts (answer codes, roles, phases) are instances that
-    # sh:class / sh:in checks look up in the data graph, so the ontology goes in with the files
-    data = union_graph(load_dataset(list(paths), include_ontology=True))
-    if context is not None:
-        data += context
-    return validate(data, shapes=shapes, ontology=ontology)
-
-
-def validate_shipped() -> ValidationResult:
-    """Validate the shipped graph (ontology + data) against the shipped shapes."""
-    from cptkg.load import load_dataset, load_ontology, union_graph
-
-    ontology = load_ontology()
-    data = union_graph(load_dataset(include_ontology=True))
-    return validate(data, ontology=ontology)

@@ -1,0 +1,263 @@
+"""Run the shapes compiled to SPARQL (:mod:`cptkg.shacl.compiler`) on an engine and turn the
+solutions into the same findings pySHACL reports; shapes that do not compile fall back to
+pySHACL on their focus nodes' neighbourhood."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from cptkg.namespaces import bind_prefixes
+from cptkg.shacl.compiler import (
+    TARGET_PREDICATES,
+    Check,
+    CompiledShapes,
+    Compiler,
+    NotCompilable,
+    compile_shapes,
+)
+from cptkg.shacl.report import (
+    Finding,
+    ValidationResult,
+    path_text,
+    severity_name,
+    shape_text,
+    short_name,
+)
+
+
+@dataclass
+class CompiledValidation:
+    """A :class:`~cptkg.shacl.report.ValidationResult` plus how it was obtained."""
+
+    result: ValidationResult
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    checks: int = 0
+
+
+# --------------------------------------------------------------------------- running
+def subclass_closure(engine: Any) -> dict[URIRef, set[URIRef]]:
+    """class -> all its (transitive) subclasses, read from the store."""
+    direct: dict[URIRef, set[URIRef]] = {}
+    for sol in engine.raw_query(
+        "SELECT ?sub ?sup WHERE { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup }"
+    ):
+        sub, sup = sol[0], sol[1]
+        if hasattr(sub, "value") and hasattr(sup, "value") and type(sup).__name__ == "NamedNode":
+            direct.setdefault(URIRef(sup.value), set()).add(URIRef(sub.value))
+    closure: dict[URIRef, set[URIRef]] = {}
+    for cls in direct:
+        seen: set[URIRef] = set()
+        stack = [cls]
+        while stack:
+            c = stack.pop()
+            for s in direct.get(c, ()):
+                if s not in seen:
+                    seen.add(s)
+                    stack.append(s)
+        closure[cls] = seen
+    return closure
+
+
+def _substitute(template: str, bindings: dict[str, Node | None], ns: Graph) -> str:
+    def repl(m: re.Match[str]) -> str:
+        t = bindings.get(m.group(1))
+        if t is None:
+            return m.group(0)
+        return str(t) if isinstance(t, Literal) else short_name(t, ns)
+
+    return re.sub(r"\{[$?]([A-Za-z_][A-Za-z0-9_]*)\}", repl, template)
+
+
+def _pick_message(messages: list[Literal]) -> str | None:
+    if not messages:
+        return None
+
+    def pref(m: Literal) -> tuple[int, str]:
+        lang = getattr(m, "language", None)
+        return (0 if lang in (None, "en") or str(lang).startswith("en-") else 1, str(m))
+
+    return str(sorted(messages, key=pref)[0])
+
+
+def validate_engine(
+    engine: Any,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+    *,
+    progress: bool = True,
+) -> CompiledValidation:
+    """Validate everything in an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` (the
+    ontology must be loaded in it, as :meth:`OxigraphEngine.from_paths` does) against
+    ``shapes`` (default: the shipped shapes)."""
+    from cptkg.engines.oxigraph_engine import to_rdflib
+    from cptkg.progress import Progress
+
+    start = time.perf_counter()
+    if shapes is None:
+        from cptkg.load import load_shapes
+
+        shapes = load_shapes()
+    compiled = compile_shapes(shapes, subclass_closure(engine))
+    ns = bind_prefixes(Graph())
+    for prefix, iri in shapes.namespaces():
+        ns.bind(prefix, iri, override=False)
+    findings: list[Finding] = []
+    with Progress("validate", total=len(compiled.checks), unit="checks") as bar:
+        if not progress:
+            bar.active = False
+        for check in compiled.checks:
+            result = engine.raw_query(check.sparql)
+            names = [v.value for v in result.variables]
+            for sol in result:
+                row = {n: to_rdflib(sol[i]) for i, n in enumerate(names)}
+                focus = row.get("this")
+                value = row.get("value")
+                if value is None and check.value_is_focus:
+                    value = focus
+                findings.append(_finding(check, focus, value, row, shapes, ns))
+            bar.update(1)
+    notes: list[str] = []
+    if compiled.fallback:
+        fb, fb_notes = _fallback(engine, compiled, ontology, ns)
+        findings.extend(fb)
+        notes.extend(fb_notes)
+    findings.sort(key=Finding.sort_key)
+    report = _report_graph(findings)
+    conforms = not any(f.severity == "Violation" for f in findings)
+    result = ValidationResult(
+        conforms=conforms, results=findings, report_graph=report, namespaces=ns
+    )
+    return CompiledValidation(
+        result, notes, time.perf_counter() - start, checks=len(compiled.checks)
+    )
+
+
+def _finding(
+    check: Check,
+    focus: Node | None,
+    value: Node | None,
+    row: dict[str, Any],
+    shapes: Graph,
+    ns: Graph,
+) -> Finding:
+    template = _pick_message(check.messages)
+    bindings = dict(row)
+    bindings["value"] = value
+    bindings["this"] = focus
+    if template is not None:
+        message = _substitute(template, bindings, ns)
+    else:
+        comp = str(check.component).rsplit("#", 1)[-1]
+        message = f"{comp.replace('ConstraintComponent', '')} constraint not met"
+    path = check.path
+    shown_path = path_text(path, shapes, ns) if path is not None else ""
+    return Finding(
+        focus_node=focus,
+        path=path,
+        value=value,
+        source_shape=check.shape,
+        constraint_component=check.component,
+        severity=severity_name(check.severity),
+        message=message,
+        path_text=shown_path,
+        shape_text=shape_text(check.shape, shapes, shapes, ns),
+    )
+
+
+def _report_graph(findings: Iterable[Finding]) -> Graph:
+    g = bind_prefixes(Graph())
+    report = BNode()
+    g.add((report, RDF.type, SH.ValidationReport))
+    ok = True
+    sev = {"Violation": SH.Violation, "Warning": SH.Warning, "Info": SH.Info}
+    for f in findings:
+        r = BNode()
+        g.add((report, SH.result, r))
+        g.add((r, RDF.type, SH.ValidationResult))
+        if f.focus_node is not None:
+            g.add((r, SH.focusNode, f.focus_node))
+        if isinstance(f.path, URIRef):
+            g.add((r, SH.resultPath, f.path))
+        if f.value is not None:
+            g.add((r, SH.value, f.value))
+        if f.source_shape is not None:
+            g.add((r, SH.sourceShape, f.source_shape))
+        if f.constraint_component is not None:
+            g.add((r, SH.sourceConstraintComponent, f.constraint_component))
+        g.add((r, SH.resultSeverity, sev.get(f.severity, SH.Violation)))
+        g.add((r, SH.resultMessage, Literal(f.message)))
+        if f.severity == "Violation":
+            ok = False
+    g.add((report, SH.conforms, Literal(ok)))
+    return g
+
+
+def _fallback(
+    engine: Any, compiled: CompiledShapes, ontology: Graph | None, ns: Graph
+) -> tuple[list[Finding], list[str]]:
+    """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
+    neighbourhood of those nodes (extracted from the store) plus the ontology."""
+    from cptkg.engines.oxigraph_engine import to_rdflib
+    from cptkg.shacl.pyshacl_runner import validate
+
+    if ontology is None:
+        from cptkg.load import load_ontology
+
+        ontology = load_ontology()
+    notes: list[str] = []
+    findings: list[Finding] = []
+    comp = Compiler(compiled.shapes, {})
+    for root, reason in sorted(compiled.fallback.items(), key=lambda kv: str(kv[0])):
+        try:
+            comp.subclasses = subclass_closure(engine)
+            target = comp.target_pattern(root)
+        except NotCompilable:
+            target = None
+        if target is None:
+            notes.append(
+                f"shape {short_name(root, ns)} not compiled ({reason}) and its targets "
+                "cannot be computed in SPARQL: skipped"
+            )
+            continue
+        focus = [
+            to_rdflib(s[0]) for s in engine.raw_query(f"SELECT DISTINCT ?this WHERE {{ {target} }}")
+        ]
+        notes.append(
+            f"shape {short_name(root, ns)} not compiled ({reason}): validated by pySHACL "
+            f"on its {len(focus)} focus node(s) only"
+        )
+        if not focus:
+            continue
+        sub = Graph()
+        for chunk_start in range(0, len(focus), 500):
+            chunk = focus[chunk_start : chunk_start + 500]
+            vals = " ".join(t.n3() for t in chunk if not isinstance(t, BNode))
+            q = (
+                "CONSTRUCT { ?s ?p ?o . ?o ?p2 ?o2 } WHERE { VALUES ?s { " + vals + " } "
+                "?s ?p ?o OPTIONAL { ?o ?p2 ?o2 } }"
+            )
+            for t in engine.raw_query(q):
+                sub.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+        result = validate(sub, shapes=compiled.shapes, ontology=ontology, focus_nodes=focus)
+        for f in result.results:
+            if _root_of(compiled.shapes, f.source_shape) == root:
+                findings.append(f)
+    return findings, notes
+
+
+def _root_of(shapes: Graph, shape: Node | None) -> Node | None:
+    if shape is None:
+        return None
+    if any(True for p in TARGET_PREDICATES if (shape, p, None) in shapes):
+        return shape
+    parent = next(iter(shapes.subjects(SH.property, shape)), None)
+    return parent if parent is not None else shape
