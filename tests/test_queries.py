@@ -14,7 +14,7 @@ from cptkg.catalog import (
     parse_query,
     query_files,
 )
-from cptkg.engines.base import SelectResult
+from cptkg.engines.base import SelectResult, mask_comments_and_strings
 from cptkg.engines.rdflib_engine import RdflibEngine
 from cptkg.query import run_stored
 from goldens import GOLDEN_PARAMS, golden_path, normal_result, read_golden, write_golden
@@ -45,8 +45,6 @@ def test_query_has_header_and_kebab_case_name(path):
 
 @pytest.mark.parametrize("path", QUERY_FILES, ids=NAMES)
 def test_select_queries_end_in_order_by(path):
-    from cptkg.engines.base import mask_comments_and_strings
-
     masked = mask_comments_and_strings(path.read_text("utf-8"))
     if re.search(r"\bSELECT\b", masked, re.I):
         last = masked.strip().splitlines()[-1]

@@ -127,10 +127,15 @@ class _HeaderLoader(yaml.BaseLoader):
         seen: set[object] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} given twice", key_node.start_mark
-                )
+            problem = (
+                "a key must be a word"
+                if not isinstance(key, str)
+                else f"{key!r} given twice"
+                if key in seen
+                else None
+            )
+            if problem:
+                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
