@@ -293,12 +293,3 @@ def test_mixing_shipped_and_new_paths_keeps_merged_validation(run_cli):
     proc = run_cli("validate", "data/", str(INTAKE / "valid-policy.ttl"), "--format", "json")
     assert proc.returncode in (0, 1), proc.stderr  # the merged mode's own verdict
     assert "mode" not in json.loads(proc.stdout)
-
-
-def test_bench_intake_smoke(capsys):
-    """The benchmark runs (tiny scale; the figures themselves are not asserted)."""
-    from cptkg.bench_intake import main
-
-    assert main(["--scale", "3", "--runs", "1", "--json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
-    assert doc["big_triples"] >= 3 * doc["shipped_triples"] * 0.99

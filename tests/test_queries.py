@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
 from cptkg.catalog import (
     QueryCatalogError,
@@ -13,7 +14,7 @@ from cptkg.catalog import (
     parse_query,
     query_files,
 )
-from cptkg.engines.base import SelectResult
+from cptkg.engines.base import SelectResult, mask_comments_and_strings
 from cptkg.engines.rdflib_engine import RdflibEngine
 from cptkg.query import run_stored
 from goldens import GOLDEN_PARAMS, golden_path, normal_result, read_golden, write_golden
@@ -44,8 +45,6 @@ def test_query_has_header_and_kebab_case_name(path):
 
 @pytest.mark.parametrize("path", QUERY_FILES, ids=NAMES)
 def test_select_queries_end_in_order_by(path):
-    from cptkg.engines.base import mask_comments_and_strings
-
     masked = mask_comments_and_strings(path.read_text("utf-8"))
     if re.search(r"\bSELECT\b", masked, re.I):
         last = masked.strip().splitlines()[-1]
@@ -125,7 +124,6 @@ def test_main_questions_return_rows(engine):
 
 def test_header_is_grlc_yaml():
     """What catalog.parse_header reads equals what a YAML reader (grlc) reads."""
-    yaml = pytest.importorskip("yaml")
     for path in QUERY_FILES:
         lines = [ln[2:] for ln in path.read_text("utf-8").splitlines() if ln.startswith("#+")]
         loaded = yaml.safe_load("\n".join(lines))
@@ -166,6 +164,42 @@ def test_header_naming_unused_parameter_fails(tmp_path):
     )
     with pytest.raises(QueryCatalogError, match="payr"):
         parse_query(bad)
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (
+            "#+ summary: x\n#+ tags: [a]\n#+ summary: y\n",
+            r"bad\.rq, line 4: .*'summary' given twice",
+        ),
+        ("#+ summary: x\n#+   - code: y\n", r"bad\.rq, line 3: .*not valid YAML"),
+        ("#+ just text\n", r"bad\.rq, line 2: expected '#\+ key: value' lines"),
+        (
+            "#+ summary: x\n#+ defaults:\n#+   d: '1'\n",
+            r"bad\.rq, line 3: 'defaults' must be a list",
+        ),
+        ("#+ summary: x\n#+ tags:\n#+   - [a, b]\n", r"bad\.rq, line 3: 'tags' must be a list"),
+    ],
+)
+def test_bad_header_names_file_and_line(tmp_path, header, message):
+    bad = tmp_path / "bad.rq"
+    bad.write_text("# a comment before the header\n" + header + "SELECT ?_d WHERE { }\n")
+    with pytest.raises(QueryCatalogError, match=message):
+        parse_query(bad)
+
+
+def test_header_values_stay_text(tmp_path):
+    """Every value is read as written (no YAML typing: true, 1.0 and dates stay text)."""
+    q = tmp_path / "typed.rq"
+    q.write_text(
+        "#+ summary: x\n#+ description: |\n#+   two\n#+   lines\n#+ tags: a, b\n"
+        "#+ defaults:\n#+   - flag: true\n#+   - n: 1.0\n#+   - day: 2025-01-01\n"
+        "SELECT ?_flag ?_n ?_day WHERE { }\n"
+    )
+    parsed = parse_query(q)
+    assert parsed.description == "two lines" and parsed.tags == ("a", "b")
+    assert [p.default for p in parsed.params] == ["true", "1.0", "2025-01-01"]
 
 
 def test_unknown_parameter_type_fails(tmp_path):

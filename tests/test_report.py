@@ -50,6 +50,16 @@ def test_report_content_comes_from_the_graph(report):
         assert fact in md, fact
 
 
+def test_billing_overview_names_the_cpt_short_descriptor_and_the_title_apart(report):
+    """The graph holds CPT's short descriptor (skos:altLabel) and the source document's title
+    (skos:prefLabel); the report labels each for what it is."""
+    md = render_markdown(report)
+    assert "| CPT short descriptor | Anastomosis; facial-spinal accessory |" in md
+    title = "Facial Nerve to Spinal Accessory Nerve Transfer for Facial Reanimation"
+    assert f"| Title in the source document | {title} |" in md
+    assert "| Descriptor |" not in md
+
+
 def test_report_says_not_available_where_the_source_does(report):
     md = render_markdown(report)
     # the empty modifier table and the missing benchmarks

@@ -1,7 +1,7 @@
 """The stored query catalog: ``queries/*.rq``, one query per file, with a grlc-style header.
 
 A stored query is plain SPARQL 1.1. Its metadata lives in ``#+`` comment lines at the top
-(the grlc / CLARIAH convention, a small YAML subset), so any SPARQL tool can still run it::
+(the grlc / CLARIAH convention, read as YAML), so any SPARQL tool can still run it::
 
     #+ summary: One line saying what the query answers
     #+ description: Longer text; continuation lines are indented
@@ -31,7 +31,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
+from cptkg.engines.base import mask_comments_and_strings
 from cptkg.errors import CptkgError, InputError
+from cptkg.paths import queries_dir
 
 #: Parameter types a header may declare in ``param_types``.
 PARAM_TYPES: dict[str, str] = {
@@ -98,98 +102,115 @@ class StoredQuery:
     params: tuple[ParamSpec, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)
 
-    @property
-    def is_check(self) -> bool:
-        """True for quality checks (``check-*``): zero rows means pass."""
-        return self.name.startswith("check-")
-
     def param(self, name: str) -> ParamSpec | None:
         """The parameter called ``name`` (leading underscores ignored), or None."""
         key = name.lstrip("_")
         return next((p for p in self.params if p.name == key), None)
 
 
-def parse_header(text: str) -> dict[str, object]:
-    """The ``#+`` decorators at the top of a query as a dict (a YAML subset, as grlc reads it).
+@dataclass(frozen=True)
+class Header:
+    """The ``#+`` decorators at the top of a query, and the file line each key is on."""
 
-    Values are strings, lists of strings (``- item``) or lists of one-key dicts
-    (``- key: value``). Raises QueryCatalogError on a line it cannot read.
+    values: dict[str, object]
+    lines: dict[str, int]
+
+    def at(self, key: str) -> str:
+        """``, line N`` for the file line of ``key`` (empty when the header has no ``key``)."""
+        return f", line {self.lines[key]}" if key in self.lines else ""
+
+
+class _HeaderLoader(yaml.BaseLoader):
+    """YAML with every scalar read as text (grlc's values are used as text) and no key twice."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            problem = (
+                "a key must be a word"
+                if not isinstance(key, str)
+                else f"{key!r} given twice"
+                if key in seen
+                else None
+            )
+            if problem:
+                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_header(text: str) -> Header:
+    """The ``#+`` lines at the top of ``text`` read as YAML (as grlc reads them).
+
+    The header ends at the first line that is neither a ``#+`` line, another comment nor
+    blank. Values are strings, lists and mappings of strings. Raises QueryCatalogError,
+    naming the file line, on a header that is not YAML or not a mapping of keys.
     """
-    lines = []
-    for raw in text.splitlines():
+    lines: list[str] = []
+    numbers: list[int] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if stripped.startswith("#+"):
             lines.append(stripped[2:].rstrip())
-        elif stripped == "" or stripped.startswith("#"):
-            continue
-        else:
-            break  # the header ends at the first line of SPARQL
-    result: dict[str, object] = {}
-    key: str | None = None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        indented = line.startswith("  ") or line.startswith("\t")
-        body = line.strip()
-        if not indented:
-            m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)", body)
-            if not m:
-                raise QueryCatalogError(
-                    f"header line {number}: expected 'key: value', got {body!r}"
-                )
-            key, value = m.group(1), m.group(2).strip()
-            if key in result:
-                raise QueryCatalogError(f"header line {number}: {key!r} given twice")
-            result[key] = _scalar(value) if value not in ("", "|", ">") else []
-            continue
-        if key is None:
-            raise QueryCatalogError(f"header line {number}: indented line before any key")
-        current = result[key]
-        if body.startswith("- ") or body == "-":
-            item = body[1:].strip()
-            if not isinstance(current, list):
-                raise QueryCatalogError(f"header line {number}: list item under scalar {key!r}")
-            m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(.*)", item)
-            current.append({m.group(1): _scalar(m.group(2).strip())} if m else _scalar(item))
-        elif isinstance(current, list) and not current:
-            result[key] = body  # first line of a block scalar (description: |)
-        elif isinstance(current, str):
-            result[key] = (current + " " + body).strip()
-        else:
-            raise QueryCatalogError(f"header line {number}: cannot read {body!r} under {key!r}")
-    return result
+            numbers.append(number)
+        elif stripped and not stripped.startswith("#"):
+            break
+    if not lines:
+        return Header({}, {})
 
+    def file_line(mark: yaml.Mark | None) -> int:
+        return numbers[min(mark.line, len(numbers) - 1)] if mark else numbers[0]
 
-def _scalar(value: str) -> str:
-    """A YAML plain or quoted scalar as a string."""
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        inner = value[1:-1]
-        return (
-            inner.replace('\\"', '"').replace("\\\\", "\\")
-            if value[0] == '"'
-            else inner.replace("''", "'")
+    loader = _HeaderLoader("\n".join(lines))
+    try:
+        node = loader.get_single_node()
+        values = loader.construct_document(node) if node is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        context = f" ({exc.context})" if exc.context else ""
+        raise QueryCatalogError(
+            f"line {file_line(mark)}: the '#+' header is not valid YAML: {exc.problem}{context}"
+        ) from None
+    finally:
+        loader.dispose()
+    if values in ("", None):
+        return Header({}, {})
+    if not isinstance(values, dict):
+        raise QueryCatalogError(
+            f"line {numbers[0]}: expected '#+ key: value' lines, got {lines[0].strip()!r}"
         )
-    return value
+    assert isinstance(node, yaml.MappingNode)
+    key_lines = {str(k.value): file_line(k.start_mark) for k, _ in node.value}
+    return Header(values, key_lines)
 
 
-def _pairs(header: dict[str, object], key: str) -> dict[str, str]:
-    """A ``- name: value`` list decorator as a dict (names without leading underscores)."""
-    value = header.get(key, [])
+def parse_header(text: str) -> dict[str, object]:
+    """The ``#+`` decorators at the top of a query as a dict (see :func:`read_header`)."""
+    return read_header(text).values
+
+
+def _text(value: object) -> str | None:
+    """A header value as one line of text (whitespace folded), or None if it is not text."""
+    return " ".join(value.split()) if isinstance(value, str) else None
+
+
+def _pairs(value: object) -> dict[str, str] | None:
+    """A ``- name: value`` list decorator as a dict (names without leading underscores).
+
+    None when ``value`` is not such a list.
+    """
     if value in ("", []):
         return {}
-    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
-        raise QueryCatalogError(f"'{key}' must be a list of '- name: value' items")
-    out: dict[str, str] = {}
-    for item in value:
-        for k, v in item.items():  # type: ignore[union-attr]
-            out[k.lstrip("_")] = str(v)
-    return out
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and all(isinstance(v, str) for v in item.values()) for item in value
+    ):
+        return None
+    return {str(k).lstrip("_"): v for item in value for k, v in item.items()}
 
 
 def parameter_variables(sparql: str) -> list[str]:
     """The parameter variables (``_x``, ``__x``) a query uses, in order of first use."""
-    from cptkg.engines.base import mask_comments_and_strings
-
     seen: list[str] = []
     for m in _PARAM_VAR.finditer(mask_comments_and_strings(sparql)):
         var = m.group(1) + m.group(2)
@@ -199,7 +220,10 @@ def parameter_variables(sparql: str) -> list[str]:
 
 
 def parse_query(path: Path, text: str | None = None) -> StoredQuery:
-    """Parse one ``.rq`` file; raise QueryCatalogError if its header is missing or wrong."""
+    """Parse one ``.rq`` file; raise QueryCatalogError if its header is missing or wrong.
+
+    Errors name the file and, where the header has it, the line.
+    """
     name = path.stem
     if text is None:
         try:
@@ -208,42 +232,49 @@ def parse_query(path: Path, text: str | None = None) -> StoredQuery:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     where = f"queries/{path.name}"
     try:
-        header = parse_header(text)
+        header = read_header(text)
     except QueryCatalogError as exc:
-        raise QueryCatalogError(f"{where}: {exc.message}") from None
-    summary = header.get("summary")
-    if not isinstance(summary, str) or not summary.strip():
+        raise QueryCatalogError(f"{where}, {exc.message}") from None
+    summary = _text(header.values.get("summary"))
+    if not summary:
         raise QueryCatalogError(
-            f"{where}: no '#+ summary:' header",
+            f"{where}{header.at('summary')}: no '#+ summary:' header",
             hint="start the file with '#+ summary: what the query answers'",
         )
-    description = header.get("description", "")
-    tags = header.get("tags", [])
+    description = _text(header.values.get("description", ""))
+    if description is None:
+        raise QueryCatalogError(f"{where}{header.at('description')}: 'description' must be text")
+    tags = header.values.get("tags", [])
     if isinstance(tags, str):
-        tags = [t.strip() for t in tags.strip("[]").split(",") if t.strip()]
-    if not isinstance(description, str) or not all(isinstance(t, str) for t in tags):  # type: ignore[union-attr]
-        raise QueryCatalogError(f"{where}: 'description' must be text and 'tags' a list of words")
-    try:
-        defaults = _pairs(header, "defaults")
-        types = _pairs(header, "param_types")
-        helps = _pairs(header, "param_help")
-    except QueryCatalogError as exc:
-        raise QueryCatalogError(f"{where}: {exc.message}") from None
+        tags = [t.strip() for t in tags.split(",") if t.strip()]
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise QueryCatalogError(f"{where}{header.at('tags')}: 'tags' must be a list of words")
+    declared: dict[str, dict[str, str]] = {}
+    for key in ("defaults", "param_types", "param_help"):
+        pairs = _pairs(header.values.get(key, []))
+        if pairs is None:
+            raise QueryCatalogError(
+                f"{where}{header.at(key)}: '{key}' must be a list of '- name: value' items"
+            )
+        declared[key] = pairs
     variables = parameter_variables(text)
     names = {v.lstrip("_"): v for v in variables}
     if len(names) != len(variables):
         raise QueryCatalogError(f"{where}: a parameter is used both as ?_x and ?__x")
-    for key, decl in (("defaults", defaults), ("param_types", types), ("param_help", helps)):
+    for key, decl in declared.items():
         unknown = sorted(set(decl) - set(names))
         if unknown:
             raise QueryCatalogError(
-                f"{where}: '{key}' names {', '.join(unknown)}, which the query does not use",
+                f"{where}{header.at(key)}: '{key}' names {', '.join(unknown)}, "
+                "which the query does not use",
                 hint="parameters are ?_name (required) or ?__name (optional) variables",
             )
+    defaults, types, helps = declared["defaults"], declared["param_types"], declared["param_help"]
     bad = {k: t for k, t in types.items() if t not in PARAM_TYPES}
     if bad:
         raise QueryCatalogError(
-            f"{where}: unknown parameter type {', '.join(sorted(set(bad.values())))}",
+            f"{where}{header.at('param_types')}: unknown parameter type "
+            + ", ".join(sorted(set(bad.values()))),
             hint="types: " + ", ".join(PARAM_TYPES),
         )
     params = tuple(
@@ -257,14 +288,14 @@ def parse_query(path: Path, text: str | None = None) -> StoredQuery:
         )
         for n, v in names.items()
     )
-    extra = {k: v for k, v in header.items() if k not in KNOWN_KEYS}
+    extra = {k: v for k, v in header.values.items() if k not in KNOWN_KEYS}
     return StoredQuery(
         name=name,
         path=path,
         text=text,
-        summary=summary.strip(),
-        description=description.strip(),
-        tags=tuple(tags),  # type: ignore[arg-type]
+        summary=summary,
+        description=description,
+        tags=tuple(tags),
         params=params,
         extra=extra,
     )
@@ -273,8 +304,6 @@ def parse_query(path: Path, text: str | None = None) -> StoredQuery:
 def query_files(directory: Path | None = None) -> list[Path]:
     """The ``.rq`` files of the catalog, sorted by name."""
     if directory is None:
-        from cptkg.paths import queries_dir
-
         directory = queries_dir()
     return sorted(directory.glob("*.rq")) if directory.is_dir() else []
 

@@ -1,6 +1,6 @@
 """Benchmark: rdflib vs Oxigraph, cptkg vs raw pyoxigraph, compiled SHACL vs pySHACL / Jena.
 
-``python -m cptkg.bench --sizes 10k 100k 1m [--json PATH]`` generates a synthetic graph per
+``python benchmarks/bench.py --sizes 10k 100k 1m [--json PATH]`` generates a synthetic graph per
 size (plus the shipped graph and ontology), then measures side by side in one run, each
 engine in its own child process (so peak RSS is per engine, read from ``VmHWM``):
 
@@ -24,14 +24,38 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import RDF, Graph
+from rdflib.namespace import SH
+
+from cptkg import paths
+from cptkg.catalog import load_catalog
+from cptkg.engines.base import inject_values
+from cptkg.engines.oxigraph_engine import OxigraphEngine
+from cptkg.engines.rdflib_engine import RdflibEngine
+from cptkg.export import export
+from cptkg.generate import generate, parse_size
+from cptkg.intake.context import SparqlContext
+from cptkg.intake.core import validate_files
+from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
+from cptkg.query import bind_params
+from cptkg.shacl.pyshacl_runner import validate
+from cptkg.shacl.sparql_runner import validate_engine
+
+#: This script, run again in a child process per engine (``--child``).
+SCRIPT = Path(__file__).resolve()
 
 NEW_POLICY = """\
 @prefix cptkg: <https://w3id.org/cptkg/ontology#> .
@@ -78,8 +102,6 @@ def peak_rss_mib() -> float:
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -93,9 +115,6 @@ def _median_time(fn: Any, repeat: int) -> float:
 
 
 def _queries() -> list[tuple[str, str, dict[str, Any]]]:
-    from cptkg.catalog import load_catalog
-    from cptkg.query import bind_params
-
     out = []
     for name, stored in sorted(load_catalog().items()):
         out.append((name, stored.text, bind_params(stored, QUERY_PARAMS.get(name))))
@@ -104,10 +123,6 @@ def _queries() -> list[tuple[str, str, dict[str, Any]]]:
 
 # ------------------------------------------------------------------ child tasks
 def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) -> dict[str, Any]:
-    from cptkg.engines.rdflib_engine import RdflibEngine
-    from cptkg.export import export
-    from cptkg.load import load_dataset, union_graph
-
     out: dict[str, Any] = {}
     t = time.perf_counter()
     ds = load_dataset([Path(f) for f in files], include_ontology=False)
@@ -125,14 +140,10 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
     out["export_bytes"] = len(data)
     del data
     if pyshacl:
-        from cptkg.shacl.pyshacl_runner import validate
-
         t = time.perf_counter()
         res = validate(g)
         out["validate"] = time.perf_counter() - t
         out["validate_results"] = len(res.results)
-    from cptkg.intake.core import validate_files
-
     validate_files([new_file])  # warm-up
     out["new_file"] = _median_time(lambda: validate_files([new_file]), repeat)
     out["peak_rss_mib"] = peak_rss_mib()
@@ -140,12 +151,6 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
 
 
 def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> dict[str, Any]:
-    from cptkg.engines.oxigraph_engine import OxigraphEngine
-    from cptkg.intake.context import SparqlContext
-    from cptkg.intake.core import validate_files
-    from cptkg.load import load_ontology, load_shapes
-    from cptkg.shacl.sparql_runner import validate_engine
-
     out: dict[str, Any] = {}
     t = time.perf_counter()
     engine = OxigraphEngine.from_paths([Path(f) for f in files], include_ontology=False)
@@ -177,11 +182,6 @@ def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> di
 
 
 def child_raw(files: list[str], repeat: int, tmp: str) -> dict[str, Any]:
-    import pyoxigraph as ox
-
-    from cptkg import paths as _paths
-    from cptkg.engines.base import inject_values
-
     fmts = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES}
     out: dict[str, Any] = {}
     store = ox.Store()
@@ -192,7 +192,7 @@ def child_raw(files: list[str], repeat: int, tmp: str) -> dict[str, Any]:
             path=str(p),
             format=fmts[p.suffix],
             base_iri=p.resolve().as_uri(),
-            to_graph=ox.NamedNode(_paths.graph_iri(p)),
+            to_graph=ox.NamedNode(paths.graph_iri(p)),
         )
     out["load"] = time.perf_counter() - t
     out["queries"] = {}
@@ -231,8 +231,6 @@ JENA_JARS = (
 
 def jena_classpath(workdir: Path) -> str | None:
     """The Debian Jena jars plus the Xerces-messages workaround jar (see engines.md), or None."""
-    import zipfile
-
     java_dir = Path("/usr/share/java")
     core = java_dir / "jena-core.jar"
     if not core.is_file():
@@ -273,9 +271,6 @@ def run_jena(cp: str, data: Path, shapes: Path) -> dict[str, Any]:
     pairs: set[tuple[str, str]] = set()
     results = 0
     try:
-        from rdflib import RDF, Graph
-        from rdflib.namespace import SH
-
         report = Graph().parse(data=proc.stdout, format="turtle")
         for r in report.subjects(RDF.type, SH.ValidationResult):
             results += 1
@@ -292,8 +287,12 @@ def run_jena(cp: str, data: Path, shapes: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ driver
-def _child(task: str, args: list[str]) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "cptkg.bench", "--child", task, *args]
+def run_child(task: str, args: list[str]) -> dict[str, Any]:
+    """Run one engine's measurements (``rdflib``, ``oxigraph`` or ``raw``) in a fresh process.
+
+    Returns the child's figures, or ``{"error": ...}`` with the end of its stderr.
+    """
+    cmd = [sys.executable, str(SCRIPT), "--child", task, *args]
     env = dict(os.environ, CPTKG_PROGRESS="0")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
     if proc.returncode != 0:
@@ -330,21 +329,20 @@ def machine() -> dict[str, Any]:
         )
     except (OSError, StopIteration):
         mem = 0
-    import pyoxigraph
-    import rdflib
-
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "ram_gib": round(mem / 1024 / 1024, 1),
         "python": platform.python_version(),
         "rdflib": rdflib.__version__,
-        "pyoxigraph": getattr(pyoxigraph, "__version__", "0.5"),
+        "pyoxigraph": getattr(ox, "__version__", "0.5"),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m cptkg.bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python benchmarks/bench.py", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--sizes", nargs="+", default=["10k", "100k"], help="10k 100k 1m 10m")
     p.add_argument("--json", default="bench-results.json", metavar="PATH")
     p.add_argument("--repeat", type=int, default=5, help="runs per query latency (median)")
@@ -367,9 +365,6 @@ def main(argv: list[str] | None = None) -> int:
             res = child_raw(args.files, args.repeat, args.workdir)
         print(json.dumps(res))
         return 0
-    from cptkg.generate import generate, parse_size
-    from cptkg.load import load_shapes, shipped_files
-
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
     new_file = work / "new-policy.ttl"
@@ -409,21 +404,19 @@ def main(argv: list[str] | None = None) -> int:
             str(new_file),
         ]
         print(f"[{size}] raw pyoxigraph ...", file=sys.stderr)
-        entry["raw"] = _child("raw", common)
+        entry["raw"] = run_child("raw", common)
         print(f"[{size}] cptkg on Oxigraph ...", file=sys.stderr)
-        entry["oxigraph"] = _child("oxigraph", common)
+        entry["oxigraph"] = run_child("oxigraph", common)
         if size_value(size) <= size_value(args.skip_rdflib_above):
             print(f"[{size}] cptkg on rdflib ...", file=sys.stderr)
             extra = ["--pyshacl"] if size_value(size) <= size_value(args.skip_pyshacl_above) else []
-            entry["rdflib"] = _child("rdflib", common + extra)
+            entry["rdflib"] = run_child("rdflib", common + extra)
         if cp is not None:
             print(f"[{size}] Jena SHACL ...", file=sys.stderr)
             merged = work / f"merged-{size}.nt"
             # Jena reads the source triples as written: not an Oxigraph export, which would
             # carry Oxigraph's canonical datatypes (xsd:positiveInteger -> xsd:integer) and
             # so give Jena datatype violations the data does not have
-            from cptkg.load import load_dataset, union_graph
-
             with merged.open("wb") as out:
                 out.write(union_graph(load_dataset(None)).serialize(format="nt", encoding="utf-8"))
                 with gen.open("rb") as src:

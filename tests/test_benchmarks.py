@@ -1,0 +1,57 @@
+"""The benchmarks in ``benchmarks/`` run (tiny scale; the figures themselves are not asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from cptkg.load import shipped_files
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def load_script(name: str) -> ModuleType:
+    """A benchmark script imported as a module (it lives outside the package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_intake_smoke(capsys):
+    bench_intake = load_script("bench_intake")
+    assert bench_intake.main(["--scale", "3", "--runs", "1", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["big_triples"] >= 3 * doc["shipped_triples"] * 0.99
+
+
+def test_bench_runs_as_a_script_from_anywhere(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench.py"), "--help"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--sizes" in proc.stdout
+
+
+def test_bench_child_processes_measure_the_shipped_graph(tmp_path):
+    """The driver's child-process call: each engine measured in its own process."""
+    bench = load_script("bench")
+    new_file = tmp_path / "new-policy.ttl"
+    new_file.write_text(bench.NEW_POLICY, encoding="utf-8")
+    files = [str(f) for f in shipped_files()]
+    common = ["--files", *files, "--repeat", "1", "--workdir", str(tmp_path)]
+    raw = bench.run_child("raw", common)
+    assert "error" not in raw, raw.get("error")
+    ours = bench.run_child("oxigraph", [*common, "--new-file", str(new_file)])
+    assert "error" not in ours, ours.get("error")
+    assert set(raw["queries"]) == set(ours["queries"]) and len(ours["queries"]) >= 20
+    assert ours["triples"] > 1000 and ours["new_file"] > 0
