@@ -134,6 +134,8 @@ NON_VALIDATING = frozenset(
         SH.defaultValue,
         SH.deactivated,
         SH.path,
+        SH.prefixes,
+        SH.select,  # read through sh:sparql (a shape may be its own SPARQL constraint)
         SH.target,
         *TARGET_PREDICATES,
     }
@@ -350,13 +352,24 @@ def _min_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query | N
     )
 
 
+#: The largest count an inline (sh:or/sh:and/...) cardinality is compiled for: "n distinct
+#: values" is a join of n value variables, pairwise distinct.
+INLINE_COUNT_LIMIT = 5
+
+
+def _distinct_values(c: Compiler, f: str, path: str | None, n: int) -> str:
+    """A pattern matching when ``f`` has at least ``n`` distinct values on ``path``."""
+    if n > INLINE_COUNT_LIMIT:
+        raise NotCompilable(f"a count above {INLINE_COUNT_LIMIT} inside a logical constraint")
+    xs = [c.new_var() for _ in range(n)]
+    distinct = [f"!sameTerm({a}, {b})" for a, b in itertools.combinations(xs, 2)]
+    pattern = " . ".join(f"{f} {path} {x}" for x in xs)
+    return pattern + (f" FILTER ({' && '.join(distinct)})" if distinct else "")
+
+
 def _min_count_inline(c: Compiler, shape: Node, n: Node, f: str, path: str | None) -> str:
     count = _int(n)
-    if count == 0:
-        return "true"
-    if count > 1:
-        raise NotCompilable("sh:minCount > 1 inside a logical constraint")
-    return f"EXISTS {{ {f} {path} {c.new_var()} }}"
+    return f"EXISTS {{ {_distinct_values(c, f, path, count)} }}" if count > 0 else "true"
 
 
 def _max_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query:
@@ -367,9 +380,7 @@ def _max_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query:
 
 
 def _max_count_inline(c: Compiler, shape: Node, n: Node, f: str, path: str | None) -> str:
-    if _int(n) != 0:
-        raise NotCompilable("sh:maxCount > 0 inside a logical constraint")
-    return f"NOT EXISTS {{ {f} {path} {c.new_var()} }}"
+    return f"NOT EXISTS {{ {_distinct_values(c, f, path, _int(n) + 1)} }}"
 
 
 def _has_value_query(c: Compiler, shape: Node, hv: Node, site: Site) -> Query:
@@ -421,7 +432,7 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     prefixes = [
         f"PREFIX {g.value(decl, SH.prefix)}: <{g.value(decl, SH.namespace)}>"
         for pnode in g.objects(sc, SH.prefixes)
-        for decl in g.objects(pnode, SH.declare)
+        for decl in _declarations(g, pnode)
     ]
     if site.path is not None:
         text = text.replace("$PATH", site.path)
@@ -444,6 +455,20 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
         value_is_focus=site.path is None,
         messages=tuple(messages),  # type: ignore[arg-type]
     )
+
+
+def _declarations(g: Graph, node: Node) -> list[Node]:
+    """The ``sh:declare`` prefix declarations of ``node`` and of what it ``owl:imports``."""
+    out: list[Node] = []
+    seen: set[Node] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            out.extend(g.objects(n, SH.declare))
+            stack.extend(g.objects(n, OWL.imports))
+    return out
 
 
 def _sparql_inline(c: Compiler, shape: Node, sc: Node, f: str, path: str | None) -> str:

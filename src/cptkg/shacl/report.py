@@ -50,6 +50,8 @@ class Finding:
     #: readable forms, filled by :func:`validate` (paths and blank-node shapes resolved)
     path_text: str = ""
     shape_text: str = ""
+    #: the severity as reported (``sh:Violation``...; a custom severity keeps its IRI)
+    severity_iri: Node | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
         """Deterministic ordering: focus node, severity, path, component, value, message."""
@@ -273,6 +275,7 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
         shape = report.value(r, SH.sourceShape)
         focus = report.value(r, SH.focusNode)
         value = report.value(r, SH.value)
+        severity = report.value(r, SH.resultSeverity)
         shown_path = path_text(path, report, ns) if path is not None else ""
         fills = {"path": shown_path} if shown_path else {}
         if focus is not None:
@@ -286,7 +289,8 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
                 value=value,
                 source_shape=shape,
                 constraint_component=report.value(r, SH.sourceConstraintComponent),
-                severity=severity_name(report.value(r, SH.resultSeverity)),
+                severity=severity_name(severity),
+                severity_iri=severity,
                 message=_fill_placeholders(_message(report, r), fills),
                 path_text=shown_path,
                 shape_text=shape_text(shape, report, shapes, ns),

@@ -156,6 +156,8 @@ def _finding(
         comp = str(check.component).rsplit("#", 1)[-1]
         message = f"{comp.replace('ConstraintComponent', '')} constraint not met"
     path = check.path
+    if path is None and isinstance(row.get("path"), URIRef):
+        path = row["path"]  # a SPARQL constraint of a node shape may report the path
     shown_path = path_text(path, shapes, ns) if path is not None else ""
     return Finding(
         focus_node=focus,
@@ -167,6 +169,7 @@ def _finding(
         message=message,
         path_text=shown_path,
         shape_text=shape_text(check.shape, shapes, shapes, ns),
+        severity_iri=check.severity,
     )
 
 
@@ -189,7 +192,7 @@ def _report_graph(findings: list[Finding]) -> Graph:
             g.add((r, SH.sourceShape, f.source_shape))
         if f.constraint_component is not None:
             g.add((r, SH.sourceConstraintComponent, f.constraint_component))
-        g.add((r, SH.resultSeverity, sev.get(f.severity, SH.Violation)))
+        g.add((r, SH.resultSeverity, f.severity_iri or sev.get(f.severity, SH.Violation)))
         g.add((r, SH.resultMessage, Literal(f.message)))
     # SHACL 1.0 section 3.6.1: conforms only when there is no result at all
     g.add((report, SH.conforms, Literal(not findings)))
