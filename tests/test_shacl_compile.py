@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
+from rdflib.namespace import SH
 
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import manifest_path_for
@@ -189,3 +190,19 @@ def test_unclaimed_component_is_named_in_the_fallback_note(tmp_path):
     assert [f.constraint_component for f in compiled.result.results] == [
         URIRef("http://www.w3.org/ns/shacl#ClosedConstraintComponent")
     ]
+
+
+def test_ill_typed_date_is_one_violation_on_both_runners(shipped_union, shapes, ontology):
+    """"2025-13-45"^^xsd:date: sh:datatype reports it; the date-order check stays silent."""
+    fixture = ROOT / "tests" / "data" / "invalid" / "payer-policy-effective-date-month-13.ttl"
+    policy = URIRef("https://w3id.org/cptkg/id/policy-ill-aetna-2025-month13")
+    compiled = _compiled(shipped_files() + [fixture], shapes, ontology).result
+    data = Graph()
+    data += shipped_union
+    data += union_graph(load_dataset([fixture], include_ontology=False))
+    reference = validate(data, shapes=shapes, ontology=ontology)
+    for result in (compiled, reference):
+        [finding] = [f for f in result.results if f.focus_node == policy]
+        assert finding.severity == "Violation"
+        assert finding.constraint_component == SH.DatatypeConstraintComponent
+        assert str(finding.value) == "2025-13-45"

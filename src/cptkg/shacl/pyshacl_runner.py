@@ -7,7 +7,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph
+from rdflib import RDF, Graph, Literal
+from rdflib.namespace import SH
 from rdflib.term import Node
 
 from cptkg.errors import CptkgError
@@ -63,6 +64,10 @@ def validate(
     bind_prefixes(ns)
     bind_prefixes(report)
     findings = findings_from_report(report, shapes, ns)
+    # pySHACL's allow_warnings sets sh:conforms true with warnings; SHACL 1.0 section 3.6.1
+    # says true only when there is no result at all
+    for node in report.subjects(RDF.type, SH.ValidationReport):
+        report.set((node, SH.conforms, Literal(not findings)))
     conforms = not any(f.severity == "Violation" for f in findings)
     return ValidationResult(conforms=conforms, results=findings, report_graph=report, namespaces=ns)
 

@@ -75,6 +75,12 @@ class ValidationResult:
     report_graph: Graph
     namespaces: Graph = field(default_factory=lambda: bind_prefixes(Graph()))
 
+    @property
+    def shacl_conforms(self) -> bool:
+        """Conformance as SHACL defines it (section 3.6.1): no result at all, warnings
+        included. :attr:`conforms` (no violation) is what the CLI's exit code follows."""
+        return not self.results
+
     def counts(self) -> dict[str, int]:
         """Number of findings per severity (all of SEVERITIES present, possibly 0) and total."""
         counts = {name: 0 for name in SEVERITIES}
@@ -105,7 +111,12 @@ class ValidationResult:
         """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
         or language, blank-node values ``_:bN`` numbered in result order); complex paths and
         blank-node shapes as readable text (``ex:p/^ex:q``, ``ex:Shape[ex:p]``); severity
-        and message as plain strings."""
+        and message as plain strings.
+
+        ``conforms`` is true when no result is a violation (warnings and infos allowed: the
+        CLI exits 0); ``shacl_conforms`` is SHACL's own ``sh:conforms``, true only when there
+        is no result at all, as the Turtle report says. ``counts`` counts exactly the
+        ``results`` listed (per severity, and ``total``)."""
         bnodes: dict[Node, str] = {}
 
         def term(t: Node | None) -> str | None:
@@ -129,7 +140,12 @@ class ValidationResult:
             }
             for f in self.results
         ]
-        return {"conforms": self.conforms, "counts": self.counts(), "results": results}
+        return {
+            "conforms": self.conforms,
+            "shacl_conforms": self.shacl_conforms,
+            "counts": self.counts(),
+            "results": results,
+        }
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys, results in :meth:`Finding.sort_key` order)."""
