@@ -193,7 +193,8 @@ def test_unclaimed_component_is_named_in_the_fallback_note(tmp_path):
 
 
 def test_ill_typed_date_is_one_violation_on_both_runners(shipped_union, shapes, ontology):
-    """"2025-13-45"^^xsd:date: sh:datatype reports it; the date-order check stays silent."""
+    """An ill-typed date ("2025-13-45"^^xsd:date): sh:datatype reports it, the date-order
+    check stays silent."""
     fixture = ROOT / "tests" / "data" / "invalid" / "payer-policy-effective-date-month-13.ttl"
     policy = URIRef("https://w3id.org/cptkg/id/policy-ill-aetna-2025-month13")
     compiled = _compiled(shipped_files() + [fixture], shapes, ontology).result
