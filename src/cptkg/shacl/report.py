@@ -12,6 +12,7 @@ of the data graph, so ``rdfs:subClassOf`` axioms of the ontology count for
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -102,10 +103,15 @@ class ValidationResult:
         return groups
 
     def to_turtle(self) -> str:
-        """The W3C ``sh:ValidationReport`` graph as (deterministic) Turtle."""
-        from cptkg.export import serialize_graph
-
-        return serialize_graph(self.report_graph, "turtle")
+        """The W3C ``sh:ValidationReport`` graph as deterministic Turtle (blank nodes
+        labelled by :func:`stable_bnode_labels`, in time linear in the number of results)."""
+        out = Graph(bind_namespaces="none")
+        for prefix, iri in sorted(self.report_graph.namespaces()):
+            out.bind(prefix, iri, override=False)
+        labels = stable_bnode_labels(self.report_graph)
+        for s, p, o in self.report_graph:
+            out.add((labels.get(s, s), p, labels.get(o, o)))  # type: ignore[arg-type]
+        return out.serialize(format="turtle")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
@@ -179,6 +185,39 @@ class ValidationResult:
 
     def _short(self, t: Node | None) -> str:
         return short_name(t, self.namespaces)
+
+
+def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
+    """Blank node -> a label that depends only on the graph's content, not on the labels the
+    parser or validator chose: blank nodes are visited depth first from the ones nothing
+    points to, each node's children in order of (predicate, hash of the child's content).
+    Linear in the size of ``g`` (up to sorting), unlike a full canonicalisation; blank nodes
+    with identical content may swap labels, which leaves the serialisation unchanged."""
+    digests: dict[Node, str] = {}
+
+    def digest(node: Node) -> str:
+        if not isinstance(node, BNode):
+            return node.n3()
+        if node not in digests:
+            digests[node] = ""  # a cycle contributes nothing
+            parts = sorted(f"{p.n3()} {digest(o)}" for p, o in g.predicate_objects(node))
+            digests[node] = "_:" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+        return digests[node]
+
+    bnodes = {t for triple in g for t in triple if isinstance(t, BNode)}
+    pointed = {o for o in g.objects() if isinstance(o, BNode)}
+    labels: dict[Node, BNode] = {}
+    for start in sorted(bnodes - pointed, key=digest) + sorted(bnodes, key=digest):
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node in labels:
+                continue
+            labels[node] = BNode(f"b{len(labels)}")
+            children = [(p, o) for p, o in g.predicate_objects(node) if isinstance(o, BNode)]
+            children.sort(key=lambda po: (str(po[0]), digest(po[1])), reverse=True)
+            stack.extend(o for _p, o in children)
+    return labels
 
 
 def short_name(t: Node | None, ns_graph: Graph) -> str:
