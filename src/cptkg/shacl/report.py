@@ -1,13 +1,12 @@
-"""SHACL validation of the graph (pySHACL) and a stable, readable form of its report.
+"""The SHACL validation report shared by both runners (:mod:`cptkg.shacl.pyshacl_runner`,
+:mod:`cptkg.shacl.sparql_runner`): findings, conformance, and the report as text, JSON and
+W3C Turtle.
 
-Conformance rule: the data *conforms* when the report has no result of severity
-``sh:Violation``. ``sh:Warning`` and ``sh:Info`` results are reported but do not break
-conformance (pySHACL's ``allow_warnings=True``), so the CLI exits 0 with warnings only.
-
-pySHACL runs with ``inference="none"`` and ``advanced=True`` (SHACL-SPARQL constraints and
-``sh:SPARQLTarget``). The ontology is passed as ``ont_graph``: pySHACL mixes it into a copy
-of the data graph, so ``rdfs:subClassOf`` axioms of the ontology count for
-``sh:targetClass`` and ``sh:class`` (tested). pySHACL is imported lazily, only here.
+Two senses of conformance: :attr:`ValidationResult.conforms` is true when no result has
+severity ``sh:Violation`` (``sh:Warning`` and ``sh:Info`` are reported but allowed, so the CLI
+exits 0 with warnings only); :attr:`ValidationResult.shacl_conforms` and the Turtle report's
+``sh:conforms`` follow SHACL 1.0 section 3.6.1: true only when there is no result at all.
+Building every form of the report is linear in the number of results.
 """
 
 from __future__ import annotations
