@@ -145,6 +145,10 @@ ex:NestedShape a sh:NodeShape ; sh:targetClass ex:C ;
     sh:message "nested" ;
     sh:and ( [ sh:path ex:d ; sh:property [ sh:path ex:e ; sh:minCount 1 ] ]
              [ sh:deactivated true ; sh:class ex:Nope ] ) .
+ex:NotShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:message "not" ;
+    sh:not [ sh:or ( [ sh:hasValue ex:ok ] [ sh:hasValue ex:int ] [ sh:hasValue ex:bad ] ) ] ;
+    sh:sparql [ sh:deactivated true ; sh:select "SELECT $this WHERE { $this ?p ?o }" ] .
 """
 INLINE_DATA = """
 @prefix ex: <http://example.org/> .
@@ -172,6 +176,7 @@ def test_inline_shapes_compile_like_pyshacl(tmp_path):
     assert {(str(f), str(s)) for f, s, _ in keys} == {
         (ex + "bad", ex + "OrShape"),
         (ex + "bad", ex + "NestedShape"),
+        *((ex + node, ex + "NotShape") for node in ("ok", "int", "bad")),
     }
 
 
@@ -207,3 +212,22 @@ def test_ill_typed_date_is_one_violation_on_both_runners(shipped_union, shapes, 
         assert finding.severity == "Violation"
         assert finding.constraint_component == SH.DatatypeConstraintComponent
         assert str(finding.value) == "2025-13-45"
+
+
+def test_custom_constraint_component_falls_back(tmp_path):
+    """A parameter of a SPARQL-based constraint component declared in the shapes graph is
+    not SHACL Core: the shape goes to pySHACL, said in a note."""
+    data = tmp_path / "custom.ttl"
+    data.write_text("<http://example.org/x> <http://example.org/p> 1 .\n", encoding="utf-8")
+    shapes = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:Even a sh:ConstraintComponent ; sh:parameter [ sh:path ex:even ] ;\n"
+        '  sh:validator [ a sh:SPARQLAskValidator ; sh:message "odd" ;\n'
+        '    sh:ask "ASK { FILTER (?even = false || xsd:integer($value) - 2 * xsd:integer($value / 2) = 0) }" ] .\n'
+        "ex:S a sh:NodeShape ; sh:targetNode ex:x ; sh:property [ sh:path ex:p ; ex:even true ] .",
+        format="turtle",
+    )
+    engine = OxigraphEngine.from_paths([data], include_ontology=False, progress=False)
+    compiled = validate_engine(engine, shapes, Graph(), progress=False)
+    [note] = compiled.notes
+    assert "ex:S" in note and "ex:even" in note and "pySHACL" in note

@@ -583,7 +583,7 @@ class Compiler:
         return f"VALUES {c} {{ {' '.join(x.n3() for x in classes)} }} {var} a {c} ."
 
     # ---- targets
-    def target_pattern(self, shape: Node) -> str | None:
+    def target_pattern(self, shape: Node) -> str:
         """A SPARQL pattern binding ``?this`` to the focus nodes of ``shape``'s targets."""
         if (shape, SH.target, None) in self.g:
             raise NotCompilable("sh:target (SPARQL-based target)")
@@ -600,7 +600,9 @@ class Compiler:
             parts.append("{ SELECT DISTINCT ?this WHERE { ?this " + _n3(p) + " [] } }")
         for p in self.g.objects(shape, SH.targetObjectsOf):
             parts.append("{ SELECT DISTINCT ?this WHERE { [] " + _n3(p) + " ?this } }")
-        return " UNION ".join(parts) if parts else None
+        if not parts:
+            raise NotCompilable("no target")
+        return " UNION ".join(parts)
 
     # ---- which components a shape uses
     def components_of(self, shape: Node) -> list[tuple[URIRef, Component]]:
@@ -774,8 +776,6 @@ def compile_shapes(shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> Comp
     for root in roots_of(shapes):
         try:
             target = comp.target_pattern(root)
-            if target is None:
-                continue
             targets[root] = target
             checks.extend(comp.shape_checks(root, root, target))
         except NotCompilable as exc:
