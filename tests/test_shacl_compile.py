@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
+from rdflib.namespace import SH
 
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import manifest_path_for
@@ -130,3 +131,103 @@ def test_uncompilable_shape_falls_back_to_pyshacl_on_its_focus_nodes(tmp_path, o
     shapes_hit = {f.source_shape for f in compiled.result.results}
     assert URIRef("http://example.org/PayerNameShape") not in shapes_hit  # blank property shape
     assert len(compiled.result.results) == len(reference.results) > 5
+
+
+INLINE_SHAPES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:OrShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:message "or" ;
+    sh:or ( [ sh:path ex:a ; sh:lessThan ex:b ; sh:minCount 1 ]
+            [ sh:path ex:c ; sh:datatype xsd:integer ; sh:minCount 1 ] ) .
+ex:NestedShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:message "nested" ;
+    sh:and ( [ sh:path ex:d ; sh:property [ sh:path ex:e ; sh:minCount 1 ] ]
+             [ sh:deactivated true ; sh:class ex:Nope ] ) .
+ex:NotShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:message "not" ;
+    sh:not [ sh:or ( [ sh:hasValue ex:ok ] [ sh:hasValue ex:int ] [ sh:hasValue ex:bad ] ) ] ;
+    sh:sparql [ sh:deactivated true ; sh:select "SELECT $this WHERE { $this ?p ?o }" ] .
+"""
+INLINE_DATA = """
+@prefix ex: <http://example.org/> .
+ex:ok a ex:C ; ex:a 1 ; ex:b 2 ; ex:d ex:d1 . ex:d1 ex:e 1 .
+ex:int a ex:C ; ex:a 3 ; ex:b 2 ; ex:c 5 .
+ex:bad a ex:C ; ex:a 3 ; ex:b 2 ; ex:c "x" ; ex:d ex:d2 .
+"""
+
+
+def test_inline_shapes_compile_like_pyshacl(tmp_path):
+    """Constraints inside sh:or / sh:and: a pair constraint, a value test on a path, a
+    property shape on a path and a deactivated member."""
+    data = tmp_path / "inline.ttl"
+    data.write_text(INLINE_DATA, encoding="utf-8")
+    shapes = Graph().parse(data=INLINE_SHAPES, format="turtle")
+    engine = OxigraphEngine.from_paths([data], include_ontology=False, progress=False)
+    compiled = validate_engine(engine, shapes, Graph(), progress=False)
+    assert compiled.notes == []
+    reference = validate(Graph().parse(data), shapes=shapes, ontology=Graph())
+    keys = {(f.focus_node, f.source_shape, f.constraint_component) for f in reference.results}
+    assert {
+        (f.focus_node, f.source_shape, f.constraint_component) for f in compiled.result.results
+    } == keys
+    ex = "http://example.org/"
+    assert {(str(f), str(s)) for f, s, _ in keys} == {
+        (ex + "bad", ex + "OrShape"),
+        (ex + "bad", ex + "NestedShape"),
+        *((ex + node, ex + "NotShape") for node in ("ok", "int", "bad")),
+    }
+
+
+def test_unclaimed_component_is_named_in_the_fallback_note(tmp_path):
+    data = tmp_path / "closed.ttl"
+    data.write_text("<http://example.org/x> <http://example.org/p> 1 .\n", encoding="utf-8")
+    shapes = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:ClosedShape a sh:NodeShape ; sh:targetNode ex:x ; sh:closed true .",
+        format="turtle",
+    )
+    engine = OxigraphEngine.from_paths([data], include_ontology=False, progress=False)
+    compiled = validate_engine(engine, shapes, Graph(), progress=False)
+    [note] = compiled.notes
+    assert "ex:ClosedShape" in note and "sh:ClosedConstraintComponent" in note
+    assert [f.constraint_component for f in compiled.result.results] == [
+        URIRef("http://www.w3.org/ns/shacl#ClosedConstraintComponent")
+    ]
+
+
+def test_ill_typed_date_is_one_violation_on_both_runners(shipped_union, shapes, ontology):
+    """An ill-typed date ("2025-13-45"^^xsd:date): sh:datatype reports it, the date-order
+    check stays silent."""
+    fixture = ROOT / "tests" / "data" / "invalid" / "payer-policy-effective-date-month-13.ttl"
+    policy = URIRef("https://w3id.org/cptkg/id/policy-ill-aetna-2025-month13")
+    compiled = _compiled(shipped_files() + [fixture], shapes, ontology).result
+    data = Graph()
+    data += shipped_union
+    data += union_graph(load_dataset([fixture], include_ontology=False))
+    reference = validate(data, shapes=shapes, ontology=ontology)
+    for result in (compiled, reference):
+        [finding] = [f for f in result.results if f.focus_node == policy]
+        assert finding.severity == "Violation"
+        assert finding.constraint_component == SH.DatatypeConstraintComponent
+        assert str(finding.value) == "2025-13-45"
+
+
+def test_custom_constraint_component_falls_back(tmp_path):
+    """A parameter of a SPARQL-based constraint component declared in the shapes graph is
+    not SHACL Core: the shape goes to pySHACL, said in a note."""
+    data = tmp_path / "custom.ttl"
+    data.write_text("<http://example.org/x> <http://example.org/p> 1 .\n", encoding="utf-8")
+    shapes = Graph().parse(
+        data="@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+        "ex:Even a sh:ConstraintComponent ; sh:parameter [ sh:path ex:even ] ;\n"
+        '  sh:validator [ a sh:SPARQLAskValidator ; sh:message "odd" ;\n'
+        '    sh:ask "ASK { FILTER (!?even || $value != 1) }" ] .\n'
+        "ex:S a sh:NodeShape ; sh:targetNode ex:x ; sh:property [ sh:path ex:p ; ex:even true ] .",
+        format="turtle",
+    )
+    engine = OxigraphEngine.from_paths([data], include_ontology=False, progress=False)
+    compiled = validate_engine(engine, shapes, Graph(), progress=False)
+    [note] = compiled.notes
+    assert "ex:S" in note and "ex:even" in note and "pySHACL" in note

@@ -8,7 +8,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH, XSD
 
+from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.shacl.pyshacl_runner import validate
+from cptkg.shacl.sparql_runner import validate_engine
 
 EX = "http://example.org/"
 
@@ -158,3 +160,75 @@ def test_message_placeholders_are_filled():
         "ex:a: ex:b via ex:p is not an ex:C",
         "no {?value} here",  # no value node for a missing property: left as written
     ]
+
+
+WARNING_ONLY = 'ex:p a ex:Policy ; ex:effectiveDate "2024-01-01"^^xsd:date ; ex:note "a", "b" .'
+
+
+def _compiled_result(tmp_path, text: str, ontology: Graph, shapes: Graph):
+    data_file = tmp_path / "data.ttl"
+    (data(text) + ontology).serialize(data_file, format="turtle")
+    engine = OxigraphEngine.from_paths([data_file], include_ontology=False, progress=False)
+    return validate_engine(engine, shapes, ontology, progress=False).result
+
+
+@pytest.mark.parametrize("runner", ["pyshacl", "compiled"])
+def test_turtle_report_does_not_conform_with_warnings_only(runner, tiny_graphs, tmp_path):
+    """SHACL 1.0 section 3.6.1: sh:conforms is true only when there is no result at all;
+    the CLI's conformance (exit code) still allows warnings."""
+    ont, shapes = tiny_graphs
+    if runner == "pyshacl":
+        result = validate(data(WARNING_ONLY), shapes, ont)
+    else:
+        result = _compiled_result(tmp_path, WARNING_ONLY, ont, shapes)
+    assert [f.severity for f in result.results] == ["Warning"]
+    assert result.conforms is True
+    assert result.shacl_conforms is False
+    g = Graph().parse(data=result.to_turtle(), format="turtle")
+    [report] = list(g.subjects(None, SH.ValidationReport))
+    assert list(g.objects(report, SH.conforms)) == [Literal(False)]
+    doc = json.loads(result.to_json())
+    assert doc["conforms"] is True and doc["shacl_conforms"] is False
+    assert doc["counts"]["total"] == len(doc["results"]) == 1
+    assert doc["counts"]["Warning"] == 1
+
+
+@pytest.mark.parametrize("runner", ["pyshacl", "compiled"])
+def test_turtle_report_conforms_without_results(runner, tiny_graphs, tmp_path):
+    ont, shapes = tiny_graphs
+    text = 'ex:p a ex:Policy ; ex:effectiveDate "2024-01-01"^^xsd:date .'
+    if runner == "pyshacl":
+        result = validate(data(text), shapes, ont)
+    else:
+        result = _compiled_result(tmp_path, text, ont, shapes)
+    g = Graph().parse(data=result.to_turtle(), format="turtle")
+    [report] = list(g.subjects(None, SH.ValidationReport))
+    assert list(g.objects(report, SH.conforms)) == [Literal(True)]
+    doc = json.loads(result.to_json())
+    assert doc["conforms"] is True and doc["shacl_conforms"] is True
+    assert doc["counts"]["total"] == len(doc["results"]) == 0
+
+
+def test_json_counts_equal_the_results_listed(tiny_graphs):
+    ont, shapes = tiny_graphs
+    d = data('ex:z a ex:Policy ; ex:note "1", "2" . ex:a a ex:Policy ; ex:effectiveDate "x" .')
+    doc = json.loads(validate(d, shapes, ont).to_json())
+    listed = [r["severity"] for r in doc["results"]]
+    assert doc["counts"]["total"] == len(listed) == 3
+    for severity in ("Violation", "Warning", "Info"):
+        assert doc["counts"][severity] == listed.count(severity)
+
+
+def test_turtle_report_is_deterministic_and_the_same_graph(tiny_graphs):
+    """Blank nodes get labels from the report's content (no full canonicalisation, which is
+    quadratic in the number of results): two runs print the same text, and the text is the
+    report graph."""
+    from rdflib.compare import isomorphic
+
+    ont, shapes = tiny_graphs
+    d = data('ex:z a ex:Policy ; ex:note "1", "2" . ex:a a ex:Policy . ex:b a ex:Policy .')
+    first, second = validate(d, shapes, ont), validate(d, shapes, ont)
+    assert first.to_turtle() == second.to_turtle()
+    parsed = Graph().parse(data=first.to_turtle(), format="turtle")
+    assert isomorphic(parsed, first.report_graph)
+    assert len(list(parsed.objects(None, SH.result))) == 4

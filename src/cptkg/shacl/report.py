@@ -1,17 +1,17 @@
-"""SHACL validation of the graph (pySHACL) and a stable, readable form of its report.
+"""The SHACL validation report shared by both runners (:mod:`cptkg.shacl.pyshacl_runner`,
+:mod:`cptkg.shacl.sparql_runner`): findings, conformance, and the report as text, JSON and
+W3C Turtle.
 
-Conformance rule: the data *conforms* when the report has no result of severity
-``sh:Violation``. ``sh:Warning`` and ``sh:Info`` results are reported but do not break
-conformance (pySHACL's ``allow_warnings=True``), so the CLI exits 0 with warnings only.
-
-pySHACL runs with ``inference="none"`` and ``advanced=True`` (SHACL-SPARQL constraints and
-``sh:SPARQLTarget``). The ontology is passed as ``ont_graph``: pySHACL mixes it into a copy
-of the data graph, so ``rdfs:subClassOf`` axioms of the ontology count for
-``sh:targetClass`` and ``sh:class`` (tested). pySHACL is imported lazily, only here.
+Two senses of conformance: :attr:`ValidationResult.conforms` is true when no result has
+severity ``sh:Violation`` (``sh:Warning`` and ``sh:Info`` are reported but allowed, so the CLI
+exits 0 with warnings only); :attr:`ValidationResult.shacl_conforms` and the Turtle report's
+``sh:conforms`` follow SHACL 1.0 section 3.6.1: true only when there is no result at all.
+Building every form of the report is linear in the number of results.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -50,6 +50,8 @@ class Finding:
     #: readable forms, filled by :func:`validate` (paths and blank-node shapes resolved)
     path_text: str = ""
     shape_text: str = ""
+    #: the severity as reported (``sh:Violation``...; a custom severity keeps its IRI)
+    severity_iri: Node | None = None
 
     def sort_key(self) -> tuple[Any, ...]:
         """Deterministic ordering: focus node, severity, path, component, value, message."""
@@ -73,6 +75,12 @@ class ValidationResult:
     report_graph: Graph
     namespaces: Graph = field(default_factory=lambda: bind_prefixes(Graph()))
 
+    @property
+    def shacl_conforms(self) -> bool:
+        """Conformance as SHACL defines it (section 3.6.1): no result at all, warnings
+        included. :attr:`conforms` (no violation) is what the CLI's exit code follows."""
+        return not self.results
+
     def counts(self) -> dict[str, int]:
         """Number of findings per severity (all of SEVERITIES present, possibly 0) and total."""
         counts = {name: 0 for name in SEVERITIES}
@@ -94,16 +102,26 @@ class ValidationResult:
         return groups
 
     def to_turtle(self) -> str:
-        """The W3C ``sh:ValidationReport`` graph as (deterministic) Turtle."""
-        from cptkg.export import serialize_graph
-
-        return serialize_graph(self.report_graph, "turtle")
+        """The W3C ``sh:ValidationReport`` graph as deterministic Turtle (blank nodes
+        labelled by :func:`stable_bnode_labels`, in time linear in the number of results)."""
+        out = Graph(bind_namespaces="none")
+        for prefix, iri in sorted(self.report_graph.namespaces()):
+            out.bind(prefix, iri, override=False)
+        labels = stable_bnode_labels(self.report_graph)
+        for s, p, o in self.report_graph:
+            out.add((labels.get(s, s), p, labels.get(o, o)))  # type: ignore[arg-type]
+        return out.serialize(format="turtle")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
         or language, blank-node values ``_:bN`` numbered in result order); complex paths and
         blank-node shapes as readable text (``ex:p/^ex:q``, ``ex:Shape[ex:p]``); severity
-        and message as plain strings."""
+        and message as plain strings.
+
+        ``conforms`` is true when no result is a violation (warnings and infos allowed: the
+        CLI exits 0); ``shacl_conforms`` is SHACL's own ``sh:conforms``, true only when there
+        is no result at all, as the Turtle report says. ``counts`` counts exactly the
+        ``results`` listed (per severity, and ``total``)."""
         bnodes: dict[Node, str] = {}
 
         def term(t: Node | None) -> str | None:
@@ -127,7 +145,12 @@ class ValidationResult:
             }
             for f in self.results
         ]
-        return {"conforms": self.conforms, "counts": self.counts(), "results": results}
+        return {
+            "conforms": self.conforms,
+            "shacl_conforms": self.shacl_conforms,
+            "counts": self.counts(),
+            "results": results,
+        }
 
     def to_json(self) -> str:
         """Stable JSON (sorted keys, results in :meth:`Finding.sort_key` order)."""
@@ -161,6 +184,39 @@ class ValidationResult:
 
     def _short(self, t: Node | None) -> str:
         return short_name(t, self.namespaces)
+
+
+def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
+    """Blank node -> a label that depends only on the graph's content, not on the labels the
+    parser or validator chose: blank nodes are visited depth first from the ones nothing
+    points to, each node's children in order of (predicate, hash of the child's content).
+    Linear in the size of ``g`` (up to sorting), unlike a full canonicalisation; blank nodes
+    with identical content may swap labels, which leaves the serialisation unchanged."""
+    digests: dict[Node, str] = {}
+
+    def digest(node: Node) -> str:
+        if not isinstance(node, BNode):
+            return node.n3()
+        if node not in digests:
+            digests[node] = ""  # a cycle contributes nothing
+            parts = sorted(f"{p.n3()} {digest(o)}" for p, o in g.predicate_objects(node))
+            digests[node] = "_:" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+        return digests[node]
+
+    bnodes = {t for triple in g for t in triple if isinstance(t, BNode)}
+    pointed = {o for o in g.objects() if isinstance(o, BNode)}
+    labels: dict[Node, BNode] = {}
+    for start in sorted(bnodes - pointed, key=digest) + sorted(bnodes, key=digest):
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node in labels:
+                continue
+            labels[node] = BNode(f"b{len(labels)}")
+            children = [(p, o) for p, o in g.predicate_objects(node) if isinstance(o, BNode)]
+            children.sort(key=lambda po: (str(po[0]), digest(po[1])), reverse=True)
+            stack.extend(o for _p, o in children)
+    return labels
 
 
 def short_name(t: Node | None, ns_graph: Graph) -> str:
@@ -273,6 +329,7 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
         shape = report.value(r, SH.sourceShape)
         focus = report.value(r, SH.focusNode)
         value = report.value(r, SH.value)
+        severity = report.value(r, SH.resultSeverity)
         shown_path = path_text(path, report, ns) if path is not None else ""
         fills = {"path": shown_path} if shown_path else {}
         if focus is not None:
@@ -286,7 +343,8 @@ def findings_from_report(report: Graph, shapes: Graph, ns: Graph | None = None) 
                 value=value,
                 source_shape=shape,
                 constraint_component=report.value(r, SH.sourceConstraintComponent),
-                severity=severity_name(report.value(r, SH.resultSeverity)),
+                severity=severity_name(severity),
+                severity_iri=severity,
                 message=_fill_placeholders(_message(report, r), fills),
                 path_text=shown_path,
                 shape_text=shape_text(shape, report, shapes, ns),

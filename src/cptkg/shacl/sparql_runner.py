@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +13,9 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from cptkg.load import load_ontology, load_shapes
 from cptkg.namespaces import bind_prefixes
+from cptkg.progress import Progress
 from cptkg.shacl.compiler import (
     TARGET_PREDICATES,
     Check,
@@ -23,6 +24,7 @@ from cptkg.shacl.compiler import (
     NotCompilable,
     compile_shapes,
 )
+from cptkg.shacl.pyshacl_runner import validate
 from cptkg.shacl.report import (
     Finding,
     ValidationResult,
@@ -47,12 +49,12 @@ class CompiledValidation:
 def subclass_closure(engine: Any) -> dict[URIRef, set[URIRef]]:
     """class -> all its (transitive) subclasses, read from the store."""
     direct: dict[URIRef, set[URIRef]] = {}
-    for sol in engine.raw_query(
+    rows = engine.query(
         "SELECT ?sub ?sup WHERE { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup }"
-    ):
-        sub, sup = sol[0], sol[1]
-        if hasattr(sub, "value") and hasattr(sup, "value") and type(sup).__name__ == "NamedNode":
-            direct.setdefault(URIRef(sup.value), set()).add(URIRef(sub.value))
+    ).rows
+    for sub, sup in rows:
+        if isinstance(sub, URIRef) and isinstance(sup, URIRef):
+            direct.setdefault(sup, set()).add(sub)
     closure: dict[URIRef, set[URIRef]] = {}
     for cls in direct:
         seen: set[URIRef] = set()
@@ -95,16 +97,12 @@ def validate_engine(
     *,
     progress: bool = True,
 ) -> CompiledValidation:
-    """Validate everything in an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` (the
-    ontology must be loaded in it, as :meth:`OxigraphEngine.from_paths` does) against
-    ``shapes`` (default: the shipped shapes)."""
-    from cptkg.engines.oxigraph_engine import to_rdflib
-    from cptkg.progress import Progress
-
+    """Validate everything in ``engine`` (an :class:`~cptkg.engines.base.Engine`, in practice
+    an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine`; the ontology must be loaded in
+    it, as :meth:`OxigraphEngine.from_paths` does) against ``shapes`` (default: the shipped
+    shapes). ``ontology`` (default: the shipped one) serves the pySHACL fallback."""
     start = time.perf_counter()
     if shapes is None:
-        from cptkg.load import load_shapes
-
         shapes = load_shapes()
     compiled = compile_shapes(shapes, subclass_closure(engine))
     ns = bind_prefixes(Graph())
@@ -115,10 +113,9 @@ def validate_engine(
         if not progress:
             bar.active = False
         for check in compiled.checks:
-            result = engine.raw_query(check.sparql)
-            names = [v.value for v in result.variables]
-            for sol in result:
-                row = {n: to_rdflib(sol[i]) for i, n in enumerate(names)}
+            result = engine.query(check.sparql)
+            for sol in result.rows:
+                row = dict(zip(result.variables, sol, strict=True))
                 focus = row.get("this")
                 value = row.get("value")
                 if value is None and check.value_is_focus:
@@ -159,6 +156,8 @@ def _finding(
         comp = str(check.component).rsplit("#", 1)[-1]
         message = f"{comp.replace('ConstraintComponent', '')} constraint not met"
     path = check.path
+    if path is None and isinstance(row.get("path"), URIRef):
+        path = row["path"]  # a SPARQL constraint of a node shape may report the path
     shown_path = path_text(path, shapes, ns) if path is not None else ""
     return Finding(
         focus_node=focus,
@@ -170,14 +169,14 @@ def _finding(
         message=message,
         path_text=shown_path,
         shape_text=shape_text(check.shape, shapes, shapes, ns),
+        severity_iri=check.severity,
     )
 
 
-def _report_graph(findings: Iterable[Finding]) -> Graph:
+def _report_graph(findings: list[Finding]) -> Graph:
     g = bind_prefixes(Graph())
     report = BNode()
     g.add((report, RDF.type, SH.ValidationReport))
-    ok = True
     sev = {"Violation": SH.Violation, "Warning": SH.Warning, "Info": SH.Info}
     for f in findings:
         r = BNode()
@@ -193,11 +192,10 @@ def _report_graph(findings: Iterable[Finding]) -> Graph:
             g.add((r, SH.sourceShape, f.source_shape))
         if f.constraint_component is not None:
             g.add((r, SH.sourceConstraintComponent, f.constraint_component))
-        g.add((r, SH.resultSeverity, sev.get(f.severity, SH.Violation)))
+        g.add((r, SH.resultSeverity, f.severity_iri or sev.get(f.severity, SH.Violation)))
         g.add((r, SH.resultMessage, Literal(f.message)))
-        if f.severity == "Violation":
-            ok = False
-    g.add((report, SH.conforms, Literal(ok)))
+    # SHACL 1.0 section 3.6.1: conforms only when there is no result at all
+    g.add((report, SH.conforms, Literal(not findings)))
     return g
 
 
@@ -206,19 +204,13 @@ def _fallback(
 ) -> tuple[list[Finding], list[str]]:
     """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
     neighbourhood of those nodes (extracted from the store) plus the ontology."""
-    from cptkg.engines.oxigraph_engine import to_rdflib
-    from cptkg.shacl.pyshacl_runner import validate
-
     if ontology is None:
-        from cptkg.load import load_ontology
-
         ontology = load_ontology()
     notes: list[str] = []
     findings: list[Finding] = []
-    comp = Compiler(compiled.shapes, {})
+    comp = Compiler(compiled.shapes, subclass_closure(engine))
     for root, reason in sorted(compiled.fallback.items(), key=lambda kv: str(kv[0])):
         try:
-            comp.subclasses = subclass_closure(engine)
             target = comp.target_pattern(root)
         except NotCompilable:
             target = None
@@ -228,9 +220,7 @@ def _fallback(
                 "cannot be computed in SPARQL: skipped"
             )
             continue
-        focus = [
-            to_rdflib(s[0]) for s in engine.raw_query(f"SELECT DISTINCT ?this WHERE {{ {target} }}")
-        ]
+        focus = [row[0] for row in engine.query(f"SELECT DISTINCT ?this WHERE {{ {target} }}").rows]
         notes.append(
             f"shape {short_name(root, ns)} not compiled ({reason}): validated by pySHACL "
             f"on its {len(focus)} focus node(s) only"
@@ -245,8 +235,7 @@ def _fallback(
                 "CONSTRUCT { ?s ?p ?o . ?o ?p2 ?o2 } WHERE { VALUES ?s { " + vals + " } "
                 "?s ?p ?o OPTIONAL { ?o ?p2 ?o2 } }"
             )
-            for t in engine.raw_query(q):
-                sub.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+            sub += engine.query(q)
         result = validate(sub, shapes=compiled.shapes, ontology=ontology, focus_nodes=focus)
         for f in result.results:
             if _root_of(compiled.shapes, f.source_shape) == root:
@@ -255,9 +244,14 @@ def _fallback(
 
 
 def _root_of(shapes: Graph, shape: Node | None) -> Node | None:
-    if shape is None:
-        return None
-    if any(True for p in TARGET_PREDICATES if (shape, p, None) in shapes):
-        return shape
-    parent = next(iter(shapes.subjects(SH.property, shape)), None)
-    return parent if parent is not None else shape
+    """The shape with targets that ``shape`` is (nested through ``sh:property``) part of."""
+    seen: set[Node] = set()
+    while shape is not None and shape not in seen:
+        seen.add(shape)
+        if any(True for p in TARGET_PREDICATES if (shape, p, None) in shapes):
+            return shape
+        parent = next(iter(shapes.subjects(SH.property, shape)), None)
+        if parent is None:
+            return shape
+        shape = parent
+    return shape
