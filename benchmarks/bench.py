@@ -70,6 +70,7 @@ syn:new-policy-bench a cptkg:PayerPolicy ;
     dcterms:identifier "bench-new-policy-1" ;
     cptkg:payer kg:payer-aetna ;
     cptkg:appliesToCode kg:cpt-64866 ;
+    cptkg:codeApplicabilityBasis cptkg:applicability-stated-by-code ;
     cptkg:effectiveDate "2026-01-01"^^xsd:date ;
     cptkg:coverage cptkg:coverage-conditional ;
     cptkg:priorAuthorization cptkg:pa-required ;

@@ -45,6 +45,7 @@ kg:policy-bench-cigna-64866 a cptkg:PayerPolicy ;
     dcterms:identifier "bench-cigna-64866" ;
     cptkg:payer kg:payer-cigna ;
     cptkg:appliesToCode kg:cpt-64866, kg:cpt-64868 ;
+    cptkg:codeApplicabilityBasis cptkg:applicability-stated-by-code ;
     cptkg:effectiveDate "2025-01-01"^^xsd:date ;
     cptkg:endDate "2025-12-31"^^xsd:date ;
     cptkg:coverage cptkg:coverage-conditional ;
@@ -102,6 +103,7 @@ def synthesize(base: Graph, scale: int) -> Graph:
         add((pol, CPTKG.payer, URIRef(f"{syn}payer-{i % n_payers}")))
         add((pol, CPTKG.appliesToCode, URIRef(f"{syn}cpt-{i % n_codes}")))
         add((pol, CPTKG.appliesToCode, URIRef(f"{syn}cpt-{(i * 7) % n_codes}")))
+        add((pol, CPTKG.codeApplicabilityBasis, CPTKG["applicability-stated-by-code"]))
         add((pol, CPTKG.effectiveDate, Literal(f"{2000 + i % 25}-01-01", datatype=XSD.date)))
         add((pol, CPTKG.versionLabel, Literal(f"v{i % 5}")))
         for prop, values in _ANSWERS.items():

@@ -74,7 +74,7 @@ def test_dry_run_shows_target_and_writes_nothing(home):
     proc = cptkg(home, "add", "--dry-run", "--show", str(INTAKE / "valid-policy.ttl"))
     assert proc.returncode == 0, proc.stderr
     assert (
-        f"Would write {NEW_FILE}: 26 triple(s), 1 policy(ies): example-cigna-64866" in proc.stdout
+        f"Would write {NEW_FILE}: 27 triple(s), 1 policy(ies): example-cigna-64866" in proc.stdout
     )
     assert "kg:policy-example-cigna-64866 a cptkg:PayerPolicy" in proc.stdout
     assert tree_digest(home / "data") == before

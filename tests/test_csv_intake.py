@@ -122,7 +122,7 @@ def test_import_then_add(tmp_path):
     out = tmp_path / "policies.ttl"
     proc = cli("import-csv", str(EXAMPLE), "-o", str(out))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert len(Graph().parse(out)) == 65
+    assert len(Graph().parse(out)) == 68
     before = tree_digest(ROOT / "data")
     # the example rows are illustrative: refused by default, accepted in this scratch copy
     refused = cli("add", str(out), env={"CPTKG_HOME": str(home)})

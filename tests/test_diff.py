@@ -18,6 +18,7 @@ def test_changes_are_sentences_with_labels():
     old = Graph()
     for t in ctx.describe([pol]):
         old.add(t)
+    old.add((pol, CPTKG.supportingDiagnosis, KG["icd10cm-G51.0"]))  # an illustrative old version
     new = Graph()
     new += old
     new.set((pol, CPTKG.priorAuthorization, CPTKG["pa-required"]))
@@ -54,7 +55,10 @@ def test_diff_two_policies_of_the_graph():
     out = proc.stdout
     assert out.startswith("aetna-cpb-0366 (graph) → aetna-cpb-0745 (graph)")
     assert "  policy document: Aetna Clinical Policy Bulletin 0366" in out
-    assert "supporting diagnoses: + G51.0 (Bell's palsy), − H02.239" in out
+    assert (
+        "  evidence status: read in a public copy of the payer's document → read in a "
+        "third-party copy; not confirmed against the payer's current document"
+    ) in out
 
 
 def test_diff_identical_and_unknown():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import RDF, RDFS, SKOS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
 
 from cptkg.load import load_union
 from cptkg.namespaces import CPTKG, KG, UBERON
@@ -334,3 +335,110 @@ def test_single_icd10cm_titles_match_the_reference():
             if not isinstance(label, Literal) or str(label) != title:
                 wrong.append(f"{code_cell}: {label!s} != {title}")
     assert not wrong, wrong
+
+
+# --------------------------------------------------------------------------- payer documents
+
+_NOT_CONFIRMED = re.compile(r"not confirmed|does not show", re.I)
+
+
+@cache
+def reference_documents() -> list[tuple[str, str, str]]:
+    """(payer, document, what it says that bears on 64866) rows of the payer-documents table."""
+    return [
+        (row[0], row[1], row[2])
+        for row in table_rows(section("Payer policy documents"))
+        if len(row) >= 3
+    ]
+
+
+def reference_document_row(identifier: str) -> tuple[str, str, str]:
+    """The one reference row whose document cell names the identifier's number (CPB 0366 ->
+    '0366', ANC.00008, CDG.007, MPG065)."""
+    key = identifier.split()[-1]
+    rows = [r for r in reference_documents() if re.search(rf"\b{re.escape(key)}\b", r[1])]
+    assert len(rows) == 1, f"{identifier}: {len(rows)} reference rows name {key!r}"
+    return rows[0]
+
+
+def basis_supported_by(what: str, code: str) -> URIRef:
+    """The code-applicability basis a reference row supports for ``code``: not confirmed when it
+    says so, stated by code when it names the code, otherwise inferred from the text."""
+    if _NOT_CONFIRMED.search(what):
+        return CPTKG["applicability-not-confirmed"]
+    if re.search(rf"\b{code}\b", what):
+        return CPTKG["applicability-stated-by-code"]
+    return CPTKG["applicability-inferred-from-text"]
+
+
+def test_basis_supported_by_reads_the_reference_wording():
+    assert basis_supported_by("64866 not confirmed in either", "64866").endswith("not-confirmed")
+    assert basis_supported_by("does not show that it names 64866", "64866").endswith(
+        "not-confirmed"
+    )
+    assert basis_supported_by("nerve anastomoses considered medically necessary", "64866").endswith(
+        "inferred-from-text"
+    )
+    assert basis_supported_by("lists 64866 as covered", "64866").endswith("stated-by-code")
+
+
+def test_policy_documents_carry_the_basis_the_reference_supports():
+    _require(REFERENCE)
+    g = data_graph()
+    docs = sorted(g.subjects(RDF.type, CPTKG.PolicyDocument))
+    assert docs
+    wrong = []
+    rows_used = set()
+    for doc in docs:
+        row = reference_document_row(str(g.value(doc, DCTERMS.identifier)))
+        rows_used.add(row)
+        what = row[2]
+        expected = basis_supported_by(what, "64866")
+        found = g.value(doc, CPTKG.codeApplicabilityBasis)
+        if found != expected:
+            wrong.append(f"{doc}: {found} but the reference supports {expected} ({what!r})")
+    assert not wrong, "\n".join(wrong)
+    found_rows = [r for r in reference_documents() if "none found" not in r[1]]
+    assert set(found_rows) == rows_used, "reference documents with no record in data/"
+
+
+def test_policies_carry_the_basis_of_their_source():
+    """A policy read from a payer document shares the document's basis; a policy from the
+    overview document is stated by code only because the overview names the code."""
+    _require(SOURCE)
+    g = data_graph()
+    overview = SOURCE.read_text(encoding="utf-8")
+    policies = sorted(g.subjects(RDF.type, CPTKG.PayerPolicy))
+    assert policies
+    wrong = []
+    for pol in policies:
+        basis = g.value(pol, CPTKG.codeApplicabilityBasis)
+        doc = g.value(pol, CPTKG.policyDocument)
+        if doc is not None:
+            expected = g.value(doc, CPTKG.codeApplicabilityBasis)
+        else:
+            codes = [str(g.value(c, SKOS.notation)) for c in g.objects(pol, CPTKG.appliesToCode)]
+            named = all(re.search(rf"\b{c}\b", overview) for c in codes)
+            expected = CPTKG[
+                "applicability-stated-by-code" if named else "applicability-not-confirmed"
+            ]
+        if basis != expected:
+            wrong.append(f"{pol}: {basis}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_policy_diagnoses_are_named_by_their_document():
+    """A supporting diagnosis enters a policy only when the reference's reading of its document
+    names that ICD-10-CM code (an inference from a bulletin's title is not enough)."""
+    _require(REFERENCE)
+    g = data_graph()
+    unsupported = []
+    for pol, dx in g.subject_objects(CPTKG.supportingDiagnosis):
+        notation = str(g.value(dx, SKOS.notation))
+        doc = g.value(pol, CPTKG.policyDocument)
+        what = ""
+        if doc is not None:
+            what = reference_document_row(str(g.value(doc, DCTERMS.identifier)))[2]
+        if not re.search(rf"(?<![\w.]){re.escape(notation)}(?![\w.])", what):
+            unsupported.append(f"{pol}: {notation}")
+    assert not unsupported, f"diagnoses the policy's source does not name: {unsupported}"

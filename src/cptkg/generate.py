@@ -459,6 +459,7 @@ def _policy(
     po.append((DCTERMS + "identifier", identifier))
     po.append((C("payer"), w.iri(payer)))
     po.append((C("appliesToCode"), w.iri(SYN + f"cpt-{i}")))
+    po.append((C("codeApplicabilityBasis"), w.iri(C("applicability-stated-by-code"))))
     po.append((C("policyDocument"), w.iri(SYN + f"document-{j}")))
     po.append((C("versionLabel"), w.lit(f"v{k + 1}")))
     po.append((C("effectiveDate"), w.lit(eff.isoformat(), date)))

@@ -45,6 +45,11 @@ COLUMNS: list[tuple[str, bool, str]] = [
     ("label", False, "title (rdfs:label); default '<payer>: <policy_id>'"),
     ("payer", True, "payer by name (Aetna), slug (aetna) or IRI (kg:payer-aetna); must exist"),
     ("cpt_codes", True, "procedure codes, e.g. 64866 64868; must exist in the graph"),
+    (
+        "code_applicability",
+        True,
+        "what the link to the codes rests on: stated-by-code | inferred-from-text | not-confirmed",
+    ),
     ("version", False, "version label as the payer gives it"),
     ("effective_date", False, "YYYY-MM-DD; blank = not stated in source"),
     ("end_date", False, "YYYY-MM-DD; blank = open-ended"),
@@ -95,6 +100,7 @@ _ANSWERS: dict[str, tuple[URIRef, URIRef, bool]] = {
     "documentation_required": (CPTKG.documentationRequired, CPTKG.DocumentationStatus, True),
     "medical_necessity_criteria": (CPTKG.medicalNecessityCriteria, CPTKG.CriteriaStatus, False),
     "evidence_status": (CPTKG.evidenceStatus, CPTKG.EvidenceStatus, False),
+    "code_applicability": (CPTKG.codeApplicabilityBasis, CPTKG.CodeApplicabilityBasis, False),
 }
 _DATES = {
     "effective_date": CPTKG.effectiveDate,
