@@ -10,7 +10,7 @@ engine in its own child process (so peak RSS is per engine, read from ``VmHWM``)
   ``serialize`` of the same union of graphs;
 * full validation: pySHACL on rdflib, shapes compiled to SPARQL on Oxigraph, Apache Jena
   ``shacl validate`` (wall, JVM included) when its jars are installed;
-* one new policy file validated in the context of the graph (cptkg.intake.core), on Oxigraph,
+* one new policy file validated in the context of the graph (cptkg.intake.validation), on Oxigraph,
   versus the same against the shipped graph on rdflib;
 * cold start of ``cptkg query payers`` versus ``python -c "import rdflib"``.
 
@@ -131,7 +131,7 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
         res = validate(g)
         out["validate"] = time.perf_counter() - t
         out["validate_results"] = len(res.results)
-    from cptkg.intake.core import validate_files
+    from cptkg.intake.validation import validate_files
 
     validate_files([new_file])  # warm-up
     out["new_file"] = _median_time(lambda: validate_files([new_file]), repeat)
@@ -142,7 +142,7 @@ def child_rdflib(files: list[str], repeat: int, pyshacl: bool, new_file: str) ->
 def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> dict[str, Any]:
     from cptkg.engines.oxigraph_engine import OxigraphEngine
     from cptkg.intake.context import SparqlContext
-    from cptkg.intake.core import validate_files
+    from cptkg.intake.validation import validate_files
     from cptkg.load import load_ontology, load_shapes
     from cptkg.shacl.sparql_runner import validate_engine
 
