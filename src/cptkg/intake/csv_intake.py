@@ -29,6 +29,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.intake.add import slug
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_size, quiet_rdflib
 from cptkg.intake.report import IntakeReport
@@ -194,11 +195,6 @@ def _expand(cell: str) -> URIRef | None:
         prefix, local = s.split(":", 1)
         return URIRef(str(PREFIXES[prefix]) + local)
     return None
-
-
-def slug(text: str) -> str:
-    s = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
-    return re.sub(r"-{2,}", "-", s)
 
 
 def policy_iri(policy_id: str) -> URIRef:
