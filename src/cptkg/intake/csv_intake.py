@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,17 +81,19 @@ def required(field: Field) -> bool:
     return (field.required and name not in DEFAULTED) or name in ALSO_REQUIRED
 
 
-def answers_text(field: Field) -> str:
+def answers_text(field: Field, answers: Sequence[URIRef]) -> str:
     """The short answers of a controlled-answer column: ``required | not-required | …``."""
-    names = " | ".join(short_answer(a) for a in field.answers)
+    names = " | ".join(short_answer(a) for a in answers)
     return names + (" (several allowed)" if field.multi else "")
 
 
-def what(field: Field) -> str:
-    """What a column holds, for the template's documentation and for error hints."""
+def what(field: Field, answers: Sequence[URIRef] | None = None) -> str:
+    """What a column holds, for error hints; ``answers`` default to the field's ``sh:in``."""
+    answers = field.answers if answers is None else answers
     text = field.description
-    if field.answers:
-        text = f"{text}: {answers_text(field)}" if text else answers_text(field)
+    if answers:
+        listed = answers_text(field, answers)
+        text = f"{text}: {listed}" if text else listed
     if field.name in DEFAULTED:
         text += f"; blank = {DEFAULTED[field.name]}"
     return text
@@ -370,11 +372,11 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
     rows = read_rows(text, file)
     schema = policy_schema()
     cols = columns(schema)
+    answers = {f: answers_of(f, ontology) if f.code is None else [] for f in cols}
     vocabs = {
-        f.name: vocabulary(answers_of(f, ontology), ontology)
+        f.name: vocabulary(answers[f], ontology)
         for f in cols
-        if f.name is not None and f.name not in RESOLVED and f.code is None
-        if answers_of(f, ontology)
+        if f.name is not None and f.name not in RESOLVED and answers[f]
     }
     g = Graph()
     bind_prefixes(g)
@@ -396,7 +398,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
 
         for f in cols:
             if required(f) and not cells[f.name or ""]:
-                err(f.name or "", "blank, but an answer is required", what(f))
+                err(f.name or "", "blank, but an answer is required", what(f, answers[f]))
         pid = cells["policy_id"]
         if not pid:
             continue
