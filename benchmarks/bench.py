@@ -10,7 +10,7 @@ engine in its own child process (so peak RSS is per engine, read from ``VmHWM``)
   ``serialize`` of the same union of graphs;
 * full validation: pySHACL on rdflib, shapes compiled to SPARQL on Oxigraph, Apache Jena
   ``shacl validate`` (wall, JVM included) when its jars are installed;
-* one new policy file validated in the context of the graph (cptkg.intake.core), on Oxigraph,
+* one new policy file validated in the context of the graph (cptkg.intake.validation), on Oxigraph,
   versus the same against the shipped graph on rdflib;
 * cold start of ``cptkg query payers`` versus ``python -c "import rdflib"``.
 
@@ -48,7 +48,7 @@ from cptkg.engines.rdflib_engine import RdflibEngine
 from cptkg.export import export
 from cptkg.generate import generate, parse_size
 from cptkg.intake.context import SparqlContext
-from cptkg.intake.core import validate_files
+from cptkg.intake.validation import validate_files
 from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
 from cptkg.query import bind_params
 from cptkg.shacl.pyshacl_runner import validate

@@ -27,7 +27,8 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
 from cptkg.intake.context import GraphContext, shipped_context
-from cptkg.intake.core import read_new, validate_new_data
+from cptkg.intake.reading import read_new
+from cptkg.intake.validation import validate_new_data
 from cptkg.load import load_ontology, load_shapes
 from cptkg.namespaces import CPTKG, KG
 

@@ -8,7 +8,7 @@ import csv
 import pytest
 from rdflib import Graph
 
-from cptkg.intake.csv_intake import COLUMN_NAMES, HEADER, CsvError, import_csv
+from cptkg.intake.csv_intake import CsvError, column_names, header, import_csv
 from cptkg.namespaces import CPTKG
 from intake_helpers import INTAKE, ROOT, copy_project, tree_digest
 from intake_helpers import run_cptkg as cli
@@ -20,7 +20,7 @@ EXAMPLE = TEMPLATES / "policy-example-illustrative.csv"
 BAD = {
     "csv-missing-column.csv": [
         "row 2: missing column(s): prior_authorization",
-        "header must be exactly: " + HEADER,
+        "header must be exactly: " + header(),
     ],
     "csv-extra-column.csv": ["row 2: unknown column(s): reviewer", "header must be exactly"],
     "csv-bad-date.csv": ["row 3, column effective_date: '2025-13-45' is not a date"],
@@ -31,14 +31,14 @@ BAD = {
 
 
 def test_template_is_the_header_only():
-    assert (TEMPLATES / "policy-template.csv").read_text(encoding="utf-8") == HEADER + "\n"
+    assert (TEMPLATES / "policy-template.csv").read_text(encoding="utf-8") == header() + "\n"
 
 
 def test_example_is_clearly_illustrative_and_conforms():
     text = EXAMPLE.read_text(encoding="utf-8")
     assert text.startswith("# ILLUSTRATIVE EXAMPLE ONLY")
     rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
-    assert len(rows) == 3 and list(rows[0]) == COLUMN_NAMES
+    assert len(rows) == 3 and list(rows[0]) == column_names()
     assert all(r["policy_id"].startswith("example-") for r in rows)
     assert all(r["evidence_status"] == "illustrative" for r in rows)
     new, report = import_csv(EXAMPLE)

@@ -1,5 +1,5 @@
-"""In-context validation of new data (cptkg.intake.core, ``cptkg validate NEW``): each bad input of
-issue 4 gives exactly the expected rule, names the file and line, and says what to do."""
+"""In-context validation of new data (cptkg.intake.validation, ``cptkg validate NEW``): each bad
+input of issue 4 gives exactly the expected rule, names the file and line, and says what to do."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from rdflib import Graph
 
 from cptkg.errors import InputError, ParseError
 from cptkg.intake.context import GraphContext, shipped_context
-from cptkg.intake.core import (
-    build_validation_graph,
-    read_new,
-    validate_files,
-)
+from cptkg.intake.reading import read_new
+from cptkg.intake.validation import build_validation_graph, validate_files
 from intake_helpers import INTAKE, ROOT, tree_digest
 
 #: invalid fixture -> (the one rule that must fire, a fragment of the value, a hint fragment)

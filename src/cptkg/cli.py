@@ -39,7 +39,7 @@ COMMAND_MODULES += [
     "add",
     "import_csv",
     "diff",
-]  # policy intake (cptkg.intake.core, add, csv, diff)
+]  # policy intake (cptkg.intake: validation, add, csv_intake, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from cptkg.intake.schema import Schema, policy_schema
+
 CPTKG = "https://w3id.org/cptkg/ontology#"
 KG = "https://w3id.org/cptkg/id/"
 SYN = KG + "synthetic/"
@@ -130,16 +132,6 @@ CODE_KINDS: dict[str, tuple[str, str | None, str, str]] = {
     ),
 }
 
-_COVERAGE = (
-    "coverage-covered",
-    "coverage-not-covered",
-    "coverage-conditional",
-    "coverage-not-stated",
-)
-_PA = ("pa-required", "pa-not-required", "pa-conditional", "pa-not-stated")
-_SITE = ("site-restricted", "site-not-restricted", "site-not-stated")
-_DOC = ("doc-clinical", "doc-admin", "doc-patient", "doc-none", "doc-not-stated")
-_CRITERIA = ("criteria-stated", "criteria-none", "criteria-not-stated")
 _POS = ("90", "91", "92", "93")
 _BASE_DATE = _dt.date(2015, 1, 1)
 
@@ -217,6 +209,16 @@ class _Writer:
         self._buf.clear()
 
 
+def key_answers(schema: Schema) -> dict[str, tuple[str, ...]]:
+    """The key questions every policy answers (required fields with controlled answers), by
+    property local name, with their answers' local names in the shapes' ``sh:in`` order."""
+    return {
+        str(f.path).removeprefix(CPTKG): tuple(str(a).removeprefix(CPTKG) for a in f.answers)
+        for f in schema.fields
+        if f.required and len(f.answers) > 1
+    }
+
+
 def _cpt_notation(i: int) -> str:
     return f"{i % 10000:04d}{'TUVWXYZABCDEFGHIJKLMNOPQRS'[(i // 10000) % 26]}"
 
@@ -256,6 +258,7 @@ def generate(
     if fmt not in ("nt", "ttl"):
         raise ValueError(f"unsupported format {fmt!r}: use nt or ttl")
     rng = random.Random(seed)
+    answers = key_answers(policy_schema())
     n_policies = codes * payers * versions
 
     # Which resources get which violation, chosen up front (deterministic).
@@ -385,7 +388,7 @@ def generate(
             for i in range(codes):
                 for k in range(versions):
                     kind = bad_policies.get(idx)
-                    _policy(w, rng, j, i, k, versions, payers, kind, expect)
+                    _policy(w, rng, j, i, k, versions, payers, kind, expect, answers)
                     idx += 1
                     if progress is not None and idx % report_every == 0:
                         progress(report_every)
@@ -431,17 +434,20 @@ def _policy(
     payers: int,
     kind: str | None,
     expect: Callable[..., None],
+    answers: dict[str, tuple[str, ...]],
 ) -> None:
     C = CPTKG.__add__  # noqa: N806
     pol = SYN + f"policy-{j}-{i}-v{k}"
     payer = SYN + f"payer-{j}"
     eff = _BASE_DATE.replace(year=_BASE_DATE.year + 2 * k) + _dt.timedelta(days=(i + j) % 300)
     nxt = _BASE_DATE.replace(year=_BASE_DATE.year + 2 * (k + 1)) + _dt.timedelta(days=(i + j) % 300)
-    coverage = _COVERAGE[rng.randrange(len(_COVERAGE))]
-    pa = _PA[rng.randrange(len(_PA))]
-    site = _SITE[rng.randrange(len(_SITE))]
-    doc = _DOC[rng.randrange(len(_DOC))]
-    criteria = _CRITERIA[rng.randrange(len(_CRITERIA))]
+    picked = {q: options[rng.randrange(len(options))] for q, options in answers.items()}
+    coverage = picked.pop("coverage")
+    pa = picked.pop("priorAuthorization")
+    site = picked.pop("siteOfServiceRestriction")
+    doc = picked.pop("documentationRequired")
+    criteria = picked.pop("medicalNecessityCriteria")
+    basis = picked.pop("codeApplicabilityBasis")
     identifier = w.lit(f"syn-{j}-{i}-v{k}")
     date = XSD + "date"
     po: list[tuple[str, str]] = [
@@ -459,7 +465,7 @@ def _policy(
     po.append((DCTERMS + "identifier", identifier))
     po.append((C("payer"), w.iri(payer)))
     po.append((C("appliesToCode"), w.iri(SYN + f"cpt-{i}")))
-    po.append((C("codeApplicabilityBasis"), w.iri(C("applicability-stated-by-code"))))
+    po.append((C("codeApplicabilityBasis"), w.iri(C(basis))))
     po.append((C("policyDocument"), w.iri(SYN + f"document-{j}")))
     po.append((C("versionLabel"), w.lit(f"v{k + 1}")))
     po.append((C("effectiveDate"), w.lit(eff.isoformat(), date)))
@@ -496,6 +502,8 @@ def _policy(
         criteria = "criteria-not-stated"
         expect(kind, pol, POLICY_KINDS, value=pol)
     po.append((C("medicalNecessityCriteria"), w.iri(C(criteria))))
+    for question, answer in picked.items():  # key questions the shapes add later
+        po.append((C(question), w.iri(C(answer))))
     if (criteria == "criteria-stated" and kind != "orCriteria") or kind == "warning":
         po.append(
             (

@@ -54,7 +54,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Plan, report, and (unless --dry-run) write."""
     from cptkg.intake.add import apply_add, plan_add, summary
-    from cptkg.intake.core import DEFAULT_MAX_BYTES
+    from cptkg.intake.reading import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
     plan = plan_add(

@@ -40,8 +40,8 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert, validate, write the Turtle only if it conforms."""
     from cptkg.intake.add import serialize_new
-    from cptkg.intake.core import DEFAULT_MAX_BYTES
     from cptkg.intake.csv_intake import import_csv
+    from cptkg.intake.reading import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
     new, report = import_csv(args.path, max_bytes=max_bytes)

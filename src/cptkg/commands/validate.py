@@ -4,8 +4,8 @@ Without PATH the shipped graph (ontology + data) is validated; with PATHs the gi
 are merged and validated with the shipped ontology and shapes. When no PATH is part of the
 shipped graph (new data, e.g. a new payer policy), they are validated in the context of the
 graph instead: what they reference must exist in the graph or in the same files, and only
-their own problems are listed, grouped by policy (see cptkg.intake.core; --no-context validates
-them alone). Exit 0 conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
+their own problems are listed, grouped by policy (see cptkg.intake.validation; --no-context
+validates them alone). Exit 0 conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
         help="use these shapes files instead of ontology/shapes/*.ttl (repeatable)",
     )
     p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    # in-context validation of new data (cptkg.intake.core)
+    # in-context validation of new data (cptkg.intake.validation)
     p.add_argument(
         "--no-context",
         action="store_true",
@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "engine", "rdflib") == "oxigraph":
         return _run_oxigraph(args, shapes, ontology)
     if args.paths and not args.no_context:
-        from cptkg.intake.core import DEFAULT_MAX_BYTES, is_shipped, validate_files
+        from cptkg.intake.reading import DEFAULT_MAX_BYTES
+        from cptkg.intake.validation import is_shipped, validate_files
 
         if not any(is_shipped(p) for p in args.paths):
             # only new data: check it and what it references in the context of the graph

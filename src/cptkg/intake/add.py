@@ -44,14 +44,12 @@ from rdflib.namespace import DCTERMS
 
 from cptkg import paths as _paths
 from cptkg.errors import CptkgError, InputError
+from cptkg.export import export
 from cptkg.intake.context import ContextProvider, shipped_context
-from cptkg.intake.core import (
-    DEFAULT_MAX_BYTES,
-    IntakeReport,
-    NewData,
-    read_new,
-    validate_new_data,
-)
+from cptkg.intake.diff import describe_changes
+from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, read_new
+from cptkg.intake.report import IntakeReport
+from cptkg.intake.validation import validate_new_data
 from cptkg.namespaces import CPTKG, KG, bind_prefixes
 
 #: Crash points for tests: set CPTKG_TEST_CRASH_AT to one of these to SIGKILL the process there.
@@ -202,8 +200,6 @@ def make_new_versions(
 
 def serialize_new(g: Graph, sources: list[Path]) -> bytes:
     """The Turtle written to data/policies/: a header comment, then the triples."""
-    from cptkg.export import export
-
     out = Graph()
     bind_prefixes(out)
     out += g
@@ -381,8 +377,6 @@ def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
 
 def summary(plan: AddPlan, *, dry_run: bool) -> str:
     """What was (or would be) written, in words."""
-    from cptkg.intake.diff import describe_changes
-
     verb = "Would write" if dry_run else "Wrote"
     lines = [
         f"{verb} {_paths.display_path(plan.target)}: {len(plan.new.graph)} triple(s), "

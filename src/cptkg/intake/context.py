@@ -13,6 +13,7 @@ from rdflib.term import Identifier, Node
 
 from cptkg import paths as _paths
 from cptkg.engines.base import Engine, SelectResult
+from cptkg.load import load_dataset, union_graph
 from cptkg.namespaces import CPTKG
 
 Triple = tuple[Node, Node, Node]
@@ -95,8 +96,6 @@ class GraphContext:
 
 def shipped_context() -> GraphContext:
     """The shipped graph (ontology + data/**/*.ttl) as a :class:`GraphContext`."""
-    from cptkg.load import load_dataset, union_graph
-
     ds = load_dataset(include_ontology=True)
     sources: dict[Node, str] = {}
     root = _paths.project_root()

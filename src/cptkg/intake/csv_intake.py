@@ -1,8 +1,13 @@
 """Spreadsheet intake: payer policies kept in a CSV (one policy per row) turned into RDF and
-checked like any new data (:mod:`cptkg.intake.core`), with errors that name the row and column.
+checked like any new data (:mod:`cptkg.intake.validation`), with errors that name the row and
+column.
+
+The columns are the fields of the policy schema that have a spreadsheet column (``sh:name`` in
+the policy shapes, see :mod:`cptkg.intake.schema`); a cell is converted by what its field's
+shape says: controlled answers (``sh:in`` or a vocabulary class), codes, dates, text.
 
 Layout (see README "Adding a payer policy"): UTF-8 CSV (a BOM is accepted), comma-separated,
-first non-comment line is the header with exactly the columns of :data:`COLUMNS` (any order);
+first non-comment line is the header with exactly the columns of :func:`column_names` (any order);
 lines starting with ``#`` *before* the header are comments. Row numbers are the file's line
 numbers as a spreadsheet shows them (header = row 1 when there is no comment line). A blank
 row is an error (it usually hides a half-pasted block). Multi-valued cells are separated by
@@ -14,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,131 +29,26 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.intake.add import slug
 from cptkg.intake.context import ContextProvider, shipped_context
-from cptkg.intake.core import (
-    DEFAULT_MAX_BYTES,
-    IntakeReport,
-    NewData,
-    _quiet_rdflib,
-    check_size,
-    validate_new_data,
-)
+from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_size, quiet_rdflib
+from cptkg.intake.report import IntakeReport
+from cptkg.intake.schema import Field, Schema, policy_schema
+from cptkg.intake.validation import validate_new_data
+from cptkg.load import load_ontology
 from cptkg.namespaces import CPTKG, KG, PREFIXES, bind_prefixes
 
-#: (column, required?, what it holds) in template order.
-COLUMNS: list[tuple[str, bool, str]] = [
-    (
-        "policy_id",
-        True,
-        "identifier of this policy version (dcterms:identifier), e.g. "
-        "aetna-cpb-0366 or aetna-cpb-0366@2025-01-01 for a revised version",
-    ),
-    ("label", False, "title (rdfs:label); default '<payer>: <policy_id>'"),
-    ("payer", True, "payer by name (Aetna), slug (aetna) or IRI (kg:payer-aetna); must exist"),
-    ("cpt_codes", True, "procedure codes, e.g. 64866 64868; must exist in the graph"),
-    (
-        "code_applicability",
-        True,
-        "what the link to the codes rests on: stated-by-code | inferred-from-text | not-confirmed",
-    ),
-    ("version", False, "version label as the payer gives it"),
-    ("effective_date", False, "YYYY-MM-DD; blank = not stated in source"),
-    ("end_date", False, "YYYY-MM-DD; blank = open-ended"),
-    ("last_reviewed", False, "YYYY-MM-DD"),
-    ("retrieved", False, "YYYY-MM-DD, the day the source was read"),
-    ("coverage", True, "covered | not-covered | conditional | not-stated"),
-    ("prior_authorization", True, "required | not-required | conditional | not-stated"),
-    ("site_of_service_restriction", True, "restricted | not-restricted | not-stated"),
-    ("allowed_places_of_service", False, "CMS POS codes, e.g. 21 22 (needed if restricted)"),
-    (
-        "documentation_required",
-        True,
-        "clinical | admin | patient | none | not-stated (several allowed)",
-    ),
-    ("documentation_text", False, "what documentation, in words"),
-    ("medical_necessity_criteria", True, "stated | none | not-stated"),
-    ("criteria_text", False, "the criteria, in words (needed if stated)"),
-    ("supporting_diagnoses", False, "ICD-10-CM codes, e.g. G51.0 H02.239"),
-    ("modifiers", False, "modifiers, e.g. 22 50"),
-    ("policy_document", False, "kg:document-… or its identifier (CPB 0366); must exist"),
-    (
-        "source",
-        False,
-        "prov:wasDerivedFrom: the policy document or another source in the graph "
-        "(kg:… IRI or document identifier); blank = the policy_document",
-    ),
-    ("supersedes", False, "identifier or IRI of the earlier version (graph or same file)"),
-    (
-        "evidence_status",
-        True,
-        "source-document | public-copy | third-party-copy | "
-        "code-not-confirmed | none-found | illustrative",
-    ),
-    ("status_note", False, "what is and is not verified, in words"),
-]
-COLUMN_NAMES = [c for c, _r, _w in COLUMNS]
-HEADER = ",".join(COLUMN_NAMES)
-
-# answer columns: column -> (property, vocabulary class, multi-valued?)
-_ANSWERS: dict[str, tuple[URIRef, URIRef, bool]] = {
-    "coverage": (CPTKG.coverage, CPTKG.CoverageStatus, False),
-    "prior_authorization": (CPTKG.priorAuthorization, CPTKG.PriorAuthorizationStatus, False),
-    "site_of_service_restriction": (
-        CPTKG.siteOfServiceRestriction,
-        CPTKG.SiteOfServiceRestrictionStatus,
-        False,
-    ),
-    "documentation_required": (CPTKG.documentationRequired, CPTKG.DocumentationStatus, True),
-    "medical_necessity_criteria": (CPTKG.medicalNecessityCriteria, CPTKG.CriteriaStatus, False),
-    "evidence_status": (CPTKG.evidenceStatus, CPTKG.EvidenceStatus, False),
-    "code_applicability": (CPTKG.codeApplicabilityBasis, CPTKG.CodeApplicabilityBasis, False),
+#: Columns the spreadsheet fills in when blank (the shapes still require a value).
+DEFAULTED = {
+    "label": "'<payer>: <policy_id>'",
+    "source": "the policy_document",
 }
-_DATES = {
-    "effective_date": CPTKG.effectiveDate,
-    "end_date": CPTKG.endDate,
-    "last_reviewed": CPTKG.lastReviewed,
-    "retrieved": CPTKG.retrieved,
-}
-# code columns: column -> (property, IRI prefix, pattern, what)
-_CODES: dict[str, tuple[URIRef, str, str, str]] = {
-    "cpt_codes": (
-        CPTKG.appliesToCode,
-        "cpt-",
-        r"^[0-9]{4}[0-9A-Z]$",
-        "CPT code (4 digits + digit/letter)",
-    ),
-    "allowed_places_of_service": (
-        CPTKG.allowedPlaceOfService,
-        "pos-",
-        r"^[0-9]{2}$",
-        "CMS place-of-service code (2 digits)",
-    ),
-    "supporting_diagnoses": (
-        CPTKG.supportingDiagnosis,
-        "icd10cm-",
-        r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$",
-        "ICD-10-CM code (e.g. G51.0, S04.51XA)",
-    ),
-    "modifiers": (CPTKG.policyModifier, "modifier-", r"^[0-9A-Z]{2}$", "modifier (2 characters)"),
-}
-#: property -> column, to put SHACL findings back on the spreadsheet
-PROPERTY_COLUMN: dict[Node, str] = {
-    RDFS.label: "label",
-    DCTERMS.identifier: "policy_id",
-    CPTKG.payer: "payer",
-    CPTKG.versionLabel: "version",
-    CPTKG.effectiveDateStatus: "effective_date",
-    CPTKG.documentationText: "documentation_text",
-    CPTKG.criteriaText: "criteria_text",
-    CPTKG.policyDocument: "policy_document",
-    PROV.wasDerivedFrom: "source",
-    CPTKG.supersedes: "supersedes",
-    CPTKG.statusNote: "status_note",
-    **{prop: col for col, prop in _DATES.items()},
-    **{prop: col for col, (prop, _c, _m) in _ANSWERS.items()},
-    **{prop: col for col, (prop, _p, _r, _w) in _CODES.items()},
-}
-_SHAPE_COLUMN = {
+#: Columns every spreadsheet row must fill although the shapes allow a policy without them.
+ALSO_REQUIRED = {"evidence_status"}
+#: Fields without a column of their own: (property, the column that decides them).
+DERIVED = {CPTKG.effectiveDateStatus: "effective_date"}
+#: Node shapes (rules about several fields) -> the column to fix.
+SHAPE_COLUMN = {
     "PolicyDatesShape-order": "end_date",
     "PolicyEffectiveDateStatedShape": "effective_date",
     "PolicySiteRestrictionShape": "allowed_places_of_service",
@@ -155,6 +56,59 @@ _SHAPE_COLUMN = {
     "PolicyIdentifierUniqueShape": "policy_id",
     "PolicySupersedesEarlierShape": "supersedes",
 }
+#: Columns whose cells are looked up or built by hand in :func:`convert`.
+RESOLVED = {"policy_id", "label", "payer", "policy_document", "source", "supersedes"}
+
+
+def columns(schema: Schema | None = None) -> list[Field]:
+    """The spreadsheet columns: the policy schema's fields that have a column, in order."""
+    return (schema or policy_schema()).columns
+
+
+def column_names(schema: Schema | None = None) -> list[str]:
+    """The column names of the spreadsheet, in template order."""
+    return [f.name for f in columns(schema) if f.name is not None]
+
+
+def header(schema: Schema | None = None) -> str:
+    """The header line of the spreadsheet (and the whole template file, without newline)."""
+    return ",".join(column_names(schema))
+
+
+def required(field: Field) -> bool:
+    """Must every row fill this column?"""
+    name = field.name or ""
+    return (field.required and name not in DEFAULTED) or name in ALSO_REQUIRED
+
+
+def answers_text(field: Field, answers: Sequence[URIRef]) -> str:
+    """The short answers of a controlled-answer column: ``required | not-required | …``."""
+    names = " | ".join(short_answer(a) for a in answers)
+    return names + (" (several allowed)" if field.multi else "")
+
+
+def what(field: Field, answers: Sequence[URIRef] | None = None) -> str:
+    """What a column holds, for error hints; ``answers`` default to the field's ``sh:in``."""
+    answers = field.answers if answers is None else answers
+    text = field.description
+    if answers:
+        listed = answers_text(field, answers)
+        text = f"{text}: {listed}" if text else listed
+    if field.name in DEFAULTED:
+        text += f"; blank = {DEFAULTED[field.name]}"
+    return text
+
+
+def property_columns(schema: Schema | None = None) -> dict[Node, str]:
+    """property -> column, to put SHACL findings back on the spreadsheet."""
+    out: dict[Node, str] = {f.path: f.name for f in columns(schema) if f.name is not None}
+    out.update(DERIVED)
+    return out
+
+
+def short_answer(concept: URIRef) -> str:
+    """An answer's IRI name without its group prefix (``pa-required`` -> ``required``)."""
+    return str(concept).rsplit("#", 1)[-1].split("-", 1)[-1]
 
 
 @dataclass
@@ -192,35 +146,41 @@ class CsvResult:
     graph: Graph
     rows: dict[Node, int] = field(default_factory=dict)
     file: str = ""
+    #: property -> column (see :func:`property_columns`)
+    columns: dict[Node, str] = field(default_factory=dict)
 
     def locate(self, subject: Node | None, path: Node | None) -> str | None:
         row = self.rows.get(subject) if subject is not None else None
         if row is None:
             return None
-        col = PROPERTY_COLUMN.get(path) if path is not None else None
+        col = self.columns.get(path) if path is not None else None
         return f"{self.file} row {row}" + (f", column {col}" if col else "")
 
 
-def _vocab(ontology: Graph, cls: URIRef) -> dict[str, URIRef]:
-    """Accepted spellings of each answer of vocabulary ``cls``: the IRI's name without its
-    group prefix (``pa-required`` -> ``required``), the skos:notation and the prefLabel."""
+def answers_of(field: Field, ontology: Graph) -> list[URIRef]:
+    """The controlled answers of a field: its ``sh:in`` list, or the concepts the ontology
+    defines for its ``sh:class`` (a vocabulary such as cptkg:EvidenceStatus); [] otherwise."""
+    if field.answers:
+        return list(field.answers)
+    if field.cls is None:
+        return []
+    found = ontology.subjects(RDF.type, field.cls)
+    return sorted((c for c in found if isinstance(c, URIRef)), key=str)
+
+
+def vocabulary(answers: list[URIRef], ontology: Graph) -> dict[str, URIRef]:
+    """Accepted spellings of each answer: the IRI's name with and without its group prefix
+    (``pa-required``, ``required``), the skos:notation and the prefLabel."""
     out: dict[str, URIRef] = {}
-    for concept in ontology.subjects(RDF.type, cls):
-        if not isinstance(concept, URIRef):
-            continue
+    for concept in answers:
         local = str(concept).rsplit("#", 1)[-1]
-        keys = {local, local.split("-", 1)[-1]}
+        keys = {local, short_answer(concept)}
         for t in (ontology.value(concept, SKOS.notation), ontology.value(concept, SKOS.prefLabel)):
             if t is not None:
                 keys.add(str(t))
         for k in keys:
             out.setdefault(k.lower(), concept)
     return out
-
-
-def _short_answers(vocab: dict[str, URIRef]) -> str:
-    names = sorted({str(c).rsplit("#", 1)[-1].split("-", 1)[-1] for c in vocab.values()})
-    return ", ".join(names)
 
 
 def _split(cell: str) -> list[str]:
@@ -237,11 +197,6 @@ def _expand(cell: str) -> URIRef | None:
         prefix, local = s.split(":", 1)
         return URIRef(str(PREFIXES[prefix]) + local)
     return None
-
-
-def slug(text: str) -> str:
-    s = re.sub(r"[^a-z0-9.]+", "-", text.lower()).strip("-.")
-    return re.sub(r"-{2,}", "-", s)
 
 
 def policy_iri(policy_id: str) -> URIRef:
@@ -277,17 +232,18 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
         first += 1
     body = "".join(lines[first:])
     if not body.strip():
-        raise CsvError(file, [CellError(first + 1, None, "no header row", f"expected: {HEADER}")])
+        raise CsvError(file, [CellError(first + 1, None, "no header row", f"expected: {header()}")])
     reader = csv.reader(io.StringIO(body, newline=""))
     try:
-        header = next(reader)
+        first_row = next(reader)
     except csv.Error as exc:
         raise CsvError(file, [CellError(first + 1, None, f"CSV syntax: {exc}")]) from None
-    header = [h.strip() for h in header]
+    header_cells = [h.strip() for h in first_row]
+    names = column_names()
     errors: list[CellError] = []
-    missing = [c for c in COLUMN_NAMES if c not in header]
-    extra = [h for h in header if h not in COLUMN_NAMES]
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    missing = [c for c in names if c not in header_cells]
+    extra = [h for h in header_cells if h not in names]
+    dupes = sorted({h for h in header_cells if header_cells.count(h) > 1})
     if missing:
         errors.append(CellError(first + 1, None, "missing column(s): " + ", ".join(missing)))
     if extra:
@@ -295,7 +251,7 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
     if dupes:
         errors.append(CellError(first + 1, None, "duplicate column(s): " + ", ".join(dupes)))
     if errors:
-        errors[-1].hint = f"the header must be exactly: {HEADER}"
+        errors[-1].hint = f"the header must be exactly: {header()}"
         raise CsvError(file, errors)
     rows: list[tuple[int, dict[str, str]]] = []
     start = first + 1 + reader.line_num  # physical line of the next record
@@ -308,17 +264,17 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
                     CellError(row_no, None, "blank row", "delete it; blank rows are not skipped")
                 )
                 continue
-            if len(record) != len(header):
+            if len(record) != len(header_cells):
                 errors.append(
                     CellError(
                         row_no,
                         None,
-                        f"{len(record)} cells, but the header has {len(header)} columns",
+                        f"{len(record)} cells, but the header has {len(header_cells)} columns",
                         "check for an unquoted comma or a missing cell",
                     )
                 )
                 continue
-            rows.append((row_no, dict(zip(header, (c.strip() for c in record), strict=True))))
+            rows.append((row_no, dict(zip(header_cells, (c.strip() for c in record), strict=True))))
     except csv.Error as exc:
         errors.append(CellError(first + 1 + reader.line_num, None, f"CSV syntax: {exc}"))
     if errors:
@@ -360,13 +316,71 @@ def _document(cell: str, ctx: ContextProvider) -> URIRef | None:
     return None
 
 
+def cell_values(
+    f: Field,
+    cell: str,
+    vocab: dict[str, URIRef] | None,
+    err: Callable[[str, str, str], None],
+) -> list[Node]:
+    """The RDF values of one cell of column ``f``, by what the field's shape says: controlled
+    answers (``vocab``), codes, a typed literal (a date...) or text; errors go to ``err``."""
+    col = f.name or ""
+    if not cell:
+        return []
+    cells = _split(cell) if f.multi else [cell]
+    out: list[Node] = []
+    if vocab is not None:
+        for v in cells:
+            concept = vocab.get(v.lower())
+            if concept is None:
+                names = ", ".join(sorted({short_answer(c) for c in vocab.values()}))
+                err(col, f"{v!r} is not an answer of this column", "use one of: " + names)
+            else:
+                out.append(concept)
+        return out
+    if f.code is not None:
+        for code in cells:
+            iri = _expand(code)
+            if iri is None:
+                code = code.upper()
+                if not re.match(f.code.pattern, code):
+                    err(col, f"{code!r} is not a well-formed {f.code.what}", "")
+                    continue
+                iri = URIRef(f"{KG}{f.code.prefix}{code}")
+            out.append(iri)
+        return out
+    # a text or a typed value (a date...) is the whole cell, never split
+    if f.datatype in (None, XSD.string):
+        return [Literal(cell)]
+    if f.datatype == RDF.langString:
+        return [Literal(cell, lang="en")]
+    with quiet_rdflib():
+        lit = Literal(cell, datatype=f.datatype)
+    if f.datatype == XSD.date and (
+        not re.match(r"^\d{4}-\d{2}-\d{2}$", cell) or getattr(lit, "ill_typed", False)
+    ):
+        err(col, f"{cell!r} is not a date", "write it as YYYY-MM-DD, e.g. 2025-01-01")
+        return []
+    if getattr(lit, "ill_typed", False):
+        err(col, f"{cell!r} is not a valid {f.datatype.n3()}", "")
+        return []
+    return [lit]
+
+
 def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvResult:
     """Turn the CSV text into RDF, or raise CsvError listing every row/column problem."""
     rows = read_rows(text, file)
-    vocabs = {col: _vocab(ontology, cls) for col, (_p, cls, _m) in _ANSWERS.items()}
+    schema = policy_schema()
+    cols = columns(schema)
+    answers = {f: answers_of(f, ontology) if f.code is None else [] for f in cols}
+    vocabs = {
+        f.name: vocabulary(answers[f], ontology)
+        for f in cols
+        if f.name is not None and f.name not in RESOLVED and answers[f]
+    }
     g = Graph()
     bind_prefixes(g)
-    result = CsvResult(g, file=file)
+    result = CsvResult(g, file=file, columns=property_columns(schema))
     errors: list[CellError] = []
     ids_in_file: dict[str, URIRef] = {}
     for row_no, cells in rows:
@@ -382,9 +396,9 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         def err(col: str, msg: str, hint: str = "", _row: int = row_no) -> None:
             errors.append(CellError(_row, col, msg, hint))
 
-        for col, required, what in COLUMNS:
-            if required and not cells[col]:
-                err(col, "blank, but an answer is required", what)
+        for f in cols:
+            if required(f) and not cells[f.name or ""]:
+                err(f.name or "", "blank, but an answer is required", what(f, answers[f]))
         pid = cells["policy_id"]
         if not pid:
             continue
@@ -411,51 +425,13 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             )
             label = f"{payer_label or cells['payer']}: {pid}"
         g.add((pol, RDFS.label, Literal(label)))
-        if cells["version"]:
-            g.add((pol, CPTKG.versionLabel, Literal(cells["version"])))
-        for col, prop in _DATES.items():
-            value = cells[col]
-            if not value:
+        for f in cols:
+            if f.name is None or f.name in RESOLVED:
                 continue
-            with _quiet_rdflib():
-                lit = Literal(value, datatype=XSD.date)
-            if not re.match(r"^\d{4}-\d{2}-\d{2}$", value) or getattr(lit, "ill_typed", False):
-                err(col, f"{value!r} is not a date", "write it as YYYY-MM-DD, e.g. 2025-01-01")
-                continue
-            g.add((pol, prop, lit))
+            for value in cell_values(f, cells[f.name], vocabs.get(f.name), err):
+                g.add((pol, f.path, value))
         if not cells["effective_date"]:
             g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
-        for col, (prop, _cls, multi) in _ANSWERS.items():
-            values = _split(cells[col]) if multi else ([cells[col]] if cells[col] else [])
-            for v in values:
-                concept = vocabs[col].get(v.lower())
-                if concept is None:
-                    err(
-                        col,
-                        f"{v!r} is not an answer of this column",
-                        "use one of: " + _short_answers(vocabs[col]),
-                    )
-                else:
-                    g.add((pol, prop, concept))
-            if not multi and len(values) > 1:
-                err(col, "only one answer allowed")
-        for col, (prop, prefix, pattern, what) in _CODES.items():
-            for code in _split(cells[col]):
-                iri = _expand(code)
-                if iri is None:
-                    code = code.upper()
-                    if not re.match(pattern, code):
-                        err(col, f"{code!r} is not a well-formed {what}")
-                        continue
-                    iri = URIRef(f"{KG}{prefix}{code}")
-                g.add((pol, prop, iri))
-        for col, prop in (
-            ("documentation_text", CPTKG.documentationText),
-            ("criteria_text", CPTKG.criteriaText),
-            ("status_note", CPTKG.statusNote),
-        ):
-            if cells[col]:
-                g.add((pol, prop, Literal(cells[col], lang="en")))
         doc = None
         if cells["policy_document"]:
             doc = _document(cells["policy_document"], ctx)
@@ -511,8 +487,6 @@ def csv_to_new_data(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> NewData:
     """Read a policy spreadsheet into :class:`~cptkg.intake.NewData` (row/column locator set)."""
-    from cptkg.load import load_ontology
-
     p = Path(path)
     shown = _paths.display_path(p)
     if not p.is_file():
@@ -522,7 +496,7 @@ def csv_to_new_data(
     if not data.strip():
         raise InputError(
             f"{shown}: empty file, no header and no policy rows",
-            hint=f"start from data/templates/policy-template.csv ({HEADER})",
+            hint=f"start from data/templates/policy-template.csv ({header()})",
         )
     text = decode_csv(data, shown)
     ctx = context if context is not None else shipped_context()
@@ -539,20 +513,13 @@ def import_csv(
     max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> tuple[NewData, IntakeReport]:
     """Convert and validate in the context of the graph; SHACL findings name row and column."""
-    from cptkg.load import load_ontology
-
     ctx = context if context is not None else shipped_context()
     ontology = load_ontology()
     new = csv_to_new_data(path, ctx, ontology=ontology, max_bytes=max_bytes)
     report = validate_new_data(new, ctx, ontology=ontology)
     for prob in report.problems:  # node-level shapes: name the column they are about
         if prob.where and ", column" not in prob.where and prob.subject in new.where:
-            col = _SHAPE_COLUMN.get(prob.rule.split(":", 1)[-1])
+            col = SHAPE_COLUMN.get(prob.rule.split(":", 1)[-1])
             if col:
                 prob.where = f"{prob.where}, column {col}"
     return new, report
-
-
-def template_text() -> str:
-    """The empty template: the header line only."""
-    return HEADER + "\n"

@@ -13,42 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
+from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
+from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.intake.reading import DEFAULT_MAX_BYTES, policies, read_new
+from cptkg.intake.schema import CODE_KINDS, Schema, policy_schema
 from cptkg.namespaces import CPTKG, PREFIXES
 
-#: (property, analyst label, multi-valued?) in the order a policy is read.
-FIELDS: list[tuple[URIRef, str, bool]] = [
-    (RDFS.label, "title", False),
-    (DCTERMS.identifier, "identifier", False),
-    (CPTKG.payer, "payer", False),
-    (CPTKG.appliesToCode, "procedure codes", True),
-    (CPTKG.versionLabel, "version", False),
-    (CPTKG.effectiveDate, "effective date", False),
-    (CPTKG.effectiveDateStatus, "effective date status", False),
-    (CPTKG.endDate, "end date", False),
-    (CPTKG.lastReviewed, "last reviewed", False),
-    (CPTKG.retrieved, "retrieved", False),
-    (CPTKG.coverage, "coverage", False),
-    (CPTKG.priorAuthorization, "prior authorization", False),
-    (CPTKG.siteOfServiceRestriction, "site-of-service restriction", False),
-    (CPTKG.allowedPlaceOfService, "allowed places of service", True),
-    (CPTKG.documentationRequired, "documentation required", True),
-    (CPTKG.documentationText, "documentation text", False),
-    (CPTKG.medicalNecessityCriteria, "medical-necessity criteria", False),
-    (CPTKG.criteriaText, "criteria text", False),
-    (CPTKG.supportingDiagnosis, "supporting diagnoses", True),
-    (CPTKG.policyModifier, "modifiers", True),
-    (CPTKG.policyDocument, "policy document", False),
-    (CPTKG.supersedes, "supersedes", True),
-    (CPTKG.evidenceStatus, "evidence status", False),
-    (CPTKG.statusNote, "status note", False),
-    (PROV.wasDerivedFrom, "derived from", True),
-    (CPTKG.quote, "quote", False),
-]
-_KNOWN = {p for p, _l, _m in FIELDS} | {RDF.type}
 _NONE = "(none)"
 
 
@@ -74,7 +47,7 @@ def _label(term: Node, graphs: list[Graph]) -> str:
     return _curie(term)
 
 
-_CODE_CLASSES = (CPTKG.CPTCode, CPTKG.ICD10CMCode, CPTKG.PlaceOfServiceCode, CPTKG.ModifierCode)
+_CODE_CLASSES = tuple(CODE_KINDS)
 
 
 def _curie(term: URIRef) -> str:
@@ -87,28 +60,40 @@ def _curie(term: URIRef) -> str:
 
 
 def describe_changes(
-    old: Graph, old_iri: Node, new: Graph, new_iri: Node, labels: Graph | None = None
+    old: Graph,
+    old_iri: Node,
+    new: Graph,
+    new_iri: Node,
+    labels: Graph | None = None,
+    *,
+    schema: Schema | None = None,
 ) -> list[str]:
     """The differences between policy ``old_iri`` in ``old`` and ``new_iri`` in ``new``, one
-    sentence per field (empty list: same content)."""
+    sentence per field of the policy schema (default: the shipped one), then per other
+    property (empty list: same content)."""
+    schema = schema if schema is not None else policy_schema()
     graphs = [new, old] + ([labels] if labels is not None else [])
-    preds = [(p, lab, multi) for p, lab, multi in FIELDS]
+    # (property, label, multi-valued?, a schema field?): a field whose values are all text
+    # reads as "before → after" whatever its cardinality
+    preds = [(f.path, f.label, f.multi, True) for f in schema.fields]
+    known = {f.path for f in schema.fields} | {RDF.type}
     others = sorted(
-        {p for p in set(old.predicates(old_iri)) | set(new.predicates(new_iri)) if p not in _KNOWN},
+        {p for p in set(old.predicates(old_iri)) | set(new.predicates(new_iri)) if p not in known},
         key=str,
     )
     for p in others:
         lab = None
         for g in graphs:
             lab = lab or g.value(p, RDFS.label)
-        preds.append((p, str(lab) if lab else _curie(p), True))  # type: ignore[arg-type]
+        preds.append((p, str(lab) if lab else _curie(p), True, False))  # type: ignore[arg-type]
     out: list[str] = []
-    for p, lab, multi in preds:
+    for p, lab, multi, is_field in preds:
         a = set(old.objects(old_iri, p))
         b = set(new.objects(new_iri, p))
         if a == b:
             continue
-        if multi:
+        text = is_field and all(isinstance(t, Literal) for t in a | b)
+        if multi and not text:
             parts = [
                 f"+ {_label(t, graphs)}" for t in sorted(b - a, key=lambda t: _label(t, graphs))
             ]
@@ -132,21 +117,12 @@ class Side:
     origin: str
 
 
-def _policies(g: Graph) -> list[URIRef]:
-    return sorted(
-        (s for s in g.subjects(RDF.type, CPTKG.PayerPolicy) if isinstance(s, URIRef)), key=str
-    )
-
-
 def resolve_side(arg: str, graph: Graph | None, *, max_bytes: int | None = None) -> Side:
     """``arg`` as a file of policies, or as a policy of ``graph`` (IRI, kg:name or identifier)."""
-    from cptkg import paths as _paths
-    from cptkg.intake.core import DEFAULT_MAX_BYTES, read_new
-
     p = Path(arg)
     if p.exists() or p.suffix.lower() in _paths.RDF_FORMATS:
         new = read_new([p], max_bytes=max_bytes if max_bytes is not None else DEFAULT_MAX_BYTES)
-        pols = _policies(new.graph)
+        pols = policies(new.graph)
         if not pols:
             raise InputError(f"{_paths.display_path(p)}: no cptkg:PayerPolicy in the file")
         return Side(new.graph, pols, _paths.display_path(p))
@@ -165,7 +141,7 @@ def resolve_side(arg: str, graph: Graph | None, *, max_bytes: int | None = None)
     for s in graph.subjects(DCTERMS.identifier, Literal(arg)):
         if (s, RDF.type, CPTKG.PayerPolicy) in graph and isinstance(s, URIRef):
             return Side(graph, [s], "graph")
-    known = ", ".join(str(graph.value(s, DCTERMS.identifier)) for s in _policies(graph)[:20])
+    known = ", ".join(str(graph.value(s, DCTERMS.identifier)) for s in policies(graph)[:20])
     raise InputError(
         f"{arg}: neither a file nor a policy of the graph (by IRI, kg:name or identifier)",
         hint=f"policy identifiers in the graph: {known}",

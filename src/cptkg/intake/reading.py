@@ -1,0 +1,176 @@
+"""Reading new data: RDF files parsed into one graph, with the file and line of each subject
+(and of each property, for messages), refused before parsing when too large."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import RDF, Graph, URIRef
+from rdflib.term import Node
+
+from cptkg import paths as _paths
+from cptkg.errors import InputError
+from cptkg.load import parse_file
+from cptkg.namespaces import CPTKG, bind_prefixes
+
+#: Files larger than this are refused before parsing (``--max-bytes`` raises it).
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+def check_size(path: Path, max_bytes: int | None) -> None:
+    """Refuse ``path`` before parsing when it is larger than ``max_bytes``."""
+    if max_bytes is None or max_bytes <= 0:
+        return
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return  # the parser reports a missing file with its own message
+    if size > max_bytes:
+        raise InputError(
+            f"{_paths.display_path(path)}: file is {size / 2**20:.1f} MiB, larger than the "
+            f"{max_bytes / 2**20:.1f} MiB intake limit; refused without parsing",
+            hint="a payer policy file is normally a few kB: check that this is the right file, "
+            "or raise the limit with --max-bytes BYTES",
+        )
+
+
+@dataclass
+class NewData:
+    """New data read from files (or built from a spreadsheet), with where each subject is."""
+
+    graph: Graph
+    files: list[Path]
+    #: subject -> "file:line" (or "file row N") where it is described
+    where: dict[Node, str] = field(default_factory=dict)
+    #: optional (subject, path) -> "file row N, column C" locator (spreadsheet intake)
+    locate: Callable[[Node | None, Node | None], str | None] | None = None
+
+    #: file display name -> its lines (RDF files), to find a property's line
+    lines: dict[str, list[str]] = field(default_factory=dict)
+
+    def location(self, subject: Node | None, path: Node | None = None) -> str | None:
+        """Where ``subject`` (and, when found, its ``path`` property) is written."""
+        if self.locate is not None:
+            loc = self.locate(subject, path)
+            if loc:
+                return loc
+        where = self.where.get(subject) if subject is not None else None
+        if where and isinstance(path, URIRef) and ":" in where:
+            shown, _, line = where.rpartition(":")
+            found = self._property_line(shown, int(line) if line.isdigit() else 0, path)
+            if found:
+                return f"{shown}:{found}"
+        return where
+
+    def _property_line(self, shown: str, start: int, path: URIRef) -> int | None:
+        lines = self.lines.get(shown)
+        if not lines or start < 1:
+            return None
+        forms = [f"<{path}>"]
+        for p, ns in self.graph.namespaces():
+            if p and str(path).startswith(str(ns)):
+                forms.append(f"{p}:{str(path)[len(str(ns)) :]}")
+        pattern = re.compile(
+            r"(?:^|[\s;\[\"])(?:" + "|".join(map(re.escape, forms)) + r")(?=[\s\"]|$)"
+        )
+        for number in range(start, len(lines) + 1):
+            text = lines[number - 1]
+            if number > start and re.match(r"^\S", text) and not text.startswith("#"):
+                break  # the next subject's block
+            if pattern.search(text):
+                return number
+        return None
+
+
+def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> NewData:
+    """Parse new RDF files (.ttl, .nt, .jsonld, .trig, .nq) into one graph.
+
+    Raises InputError / ParseError (exit 2) for a missing, too large, empty or unparsable file.
+    """
+    files = [Path(p) for p in paths]
+    if not files:
+        raise InputError("no file given", hint="name the new policy file(s) to check")
+    g = Graph()
+    bind_prefixes(g)
+    where: dict[Node, str] = {}
+    file_lines: dict[str, list[str]] = {}
+    for f in files:
+        if f.is_dir():
+            raise InputError(f"{f}: is a directory, expected a file of new data")
+        if f.exists():
+            _paths.rdf_format(f)  # unknown extension -> InputError before reading
+        check_size(f, max_bytes)
+        with quiet_rdflib():
+            one = parse_file(f)
+        shown = _paths.display_path(f)
+        if len(one) == 0:
+            raise InputError(
+                f"{shown}: no triples found (the file is empty or holds only comments/prefixes)",
+                hint="write the policy as RDF (see data/policies/*.ttl), or use "
+                "cptkg import-csv for a spreadsheet",
+            )
+        for prefix, ns in one.namespaces():
+            if prefix:
+                g.bind(prefix, ns, override=False)
+        g += one
+        lines = _subject_lines(f, one)
+        try:
+            file_lines[shown] = f.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            pass
+        for s in set(one.subjects()):
+            if s not in where:
+                line = lines.get(s)
+                where[s] = f"{shown}:{line}" if line else shown
+    return NewData(graph=g, files=files, where=where, lines=file_lines)
+
+
+@contextlib.contextmanager
+def quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a traceback for every ill-typed literal; intake reports them itself."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
+    """Best effort: the line where each IRI subject is first written as a subject."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    lines = text.splitlines()
+    out: dict[Node, int] = {}
+    nss = [(p, str(ns)) for p, ns in g.namespaces() if p]
+    for s in set(g.subjects()):
+        if not isinstance(s, URIRef):
+            continue
+        forms = [f"<{s}>", f'"{s}"']
+        for p, ns in nss:
+            if str(s).startswith(ns):
+                local = str(s)[len(ns) :]
+                forms += [f"{p}:{local}", f'"{p}:{local}"']
+        pattern = re.compile(
+            r"^\s*(?:\"@id\"\s*:\s*)?(?:" + "|".join(re.escape(x) for x in forms) + r")(?=[\s,;]|$)"
+        )
+        for number, line in enumerate(lines, start=1):
+            if pattern.search(line):
+                out[s] = number
+                break
+    return out
+
+
+def policies(g: Graph) -> list[URIRef]:
+    """The payer policies (``cptkg:PayerPolicy`` IRIs) of ``g``, sorted."""
+    return sorted(
+        (s for s in g.subjects(RDF.type, CPTKG.PayerPolicy) if isinstance(s, URIRef)), key=str
+    )

@@ -1,0 +1,205 @@
+"""Validate new data (a new or revised payer policy) *in the context of the graph*.
+
+The new file is not validated alone, and the whole graph is not re-validated either. A small
+*validation graph* is built from
+
+* the new data,
+* the *context slice* of the graph the new data needs: the ``rdf:type`` of every IRI the new
+  data mentions, the full description of the policies it supersedes and of existing resources
+  it adds statements to, and the policies that already use one of its ``dcterms:identifier``s,
+
+and pySHACL runs on it with ``focus_nodes`` = the new data's subjects, with the shipped
+ontology (class hierarchy and controlled vocabularies) and shapes. The cost therefore depends
+on the size of the new data, not on the size of the graph, provided the context store answers
+:class:`~cptkg.intake.context.ContextProvider` look-ups by index (an rdflib Graph and a SPARQL
+store do).
+
+Each problem is reported with the rule broken (the shape), the offending value, where it is
+(``file:line`` or ``file row N, column C``) and what to do; problems are grouped by policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
+from rdflib.term import Node
+
+from cptkg import paths as _paths
+from cptkg.errors import InputError
+from cptkg.intake.checks import (
+    existing_policy_changed,
+    hidden_by_ill_typed,
+    ill_typed,
+    ill_typed_problem,
+    untyped_resource,
+)
+from cptkg.intake.context import ContextProvider, shipped_context
+from cptkg.intake.hints import hint_for
+from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, policies, read_new
+from cptkg.intake.report import IntakeReport, Problem
+from cptkg.intake.schema import read_schema
+from cptkg.load import load_ontology, load_shapes, shipped_files
+from cptkg.namespaces import CPTKG, bind_prefixes
+from cptkg.shacl.pyshacl_runner import validate
+from cptkg.shacl.report import short_name
+
+#: Problems sort by severity within a policy.
+SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+def _iris(g: Graph) -> set[URIRef]:
+    out: set[URIRef] = set()
+    for s, _p, o in g:
+        for t in (s, o):
+            if isinstance(t, URIRef):
+                out.add(t)
+    return out
+
+
+def _po(g: Graph, s: Node) -> set[tuple[Node, Node]]:
+    return {(p, o) for p, o in g.predicate_objects(s) if not isinstance(o, BNode)}
+
+
+def build_validation_graph(
+    new: Graph, ctx: ContextProvider
+) -> tuple[Graph, list[tuple[URIRef, Graph]], list[URIRef]]:
+    """New data + the context slice. Returns (graph, changed existing policies as
+    (iri, old description), unchanged existing policies)."""
+    vg = Graph()
+    for t in new:
+        vg.add(t)
+    new_subjects = {s for s in new.subjects() if isinstance(s, URIRef)}
+    mentioned = _iris(new)
+    for iri, cls in ctx.types_of(mentioned):
+        vg.add((iri, RDF.type, cls))
+    new_policies = set(policies(new))
+    # existing resources the new data describes again
+    existing = {s for s in new_subjects if any(True for _ in ctx.types_of([s]))}
+    changed: list[tuple[URIRef, Graph]] = []
+    unchanged: list[URIRef] = []
+    merge: set[URIRef] = set()
+    for s in sorted(existing, key=str):
+        old = Graph()
+        for t in ctx.describe([s]):
+            old.add(t)
+        is_policy = (s, RDF.type, CPTKG.PayerPolicy) in old
+        if is_policy and s in new_policies:
+            if _po(old, s) == _po(new, s):
+                unchanged.append(s)
+            else:
+                changed.append((s, old))
+                continue  # validate the new description on its own; reported separately
+        merge.add(s)
+    # what supersedes needs: the earlier version's payer and dates
+    superseded = {o for o in new.objects(None, CPTKG.supersedes) if isinstance(o, URIRef)}
+    merge |= superseded - new_subjects
+    for t in ctx.describe(sorted(merge, key=str)):
+        vg.add(t)
+    # existing policies with one of the new identifiers
+    ids = {str(o) for o in new.objects(None, DCTERMS.identifier) if isinstance(o, Literal)}
+    for lit, iri in ctx.policies_with_identifier(sorted(ids)):
+        if iri in new_policies:
+            continue
+        vg.add((iri, RDF.type, CPTKG.PayerPolicy))
+        vg.add((iri, DCTERMS.identifier, lit))
+    return vg, changed, unchanged
+
+
+def validate_new_data(
+    new: NewData,
+    context: ContextProvider | None = None,
+    *,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+) -> IntakeReport:
+    """Validate ``new`` in the context of the graph (default: the shipped graph)."""
+    ctx = context if context is not None else shipped_context()
+    shapes = shapes if shapes is not None else load_shapes()
+    ontology = ontology if ontology is not None else load_ontology()
+    schema = read_schema(shapes, CPTKG.PayerPolicy)
+    bad_literals = ill_typed(new.graph)
+    vg, changed, unchanged = build_validation_graph(new.graph, ctx)
+    for t in bad_literals:
+        vg.remove(t)  # pySHACL cannot compare ill-typed literals (sh:lessThanOrEquals)
+    for prefix, nsiri in new.graph.namespaces():
+        vg.bind(prefix, nsiri, override=False)
+    bind_prefixes(vg)
+    focus = sorted((s for s in set(new.graph.subjects()) if isinstance(s, URIRef)), key=str)
+    if not focus:
+        raise InputError(
+            f"{', '.join(_paths.display_path(f) for f in new.files) or 'new data'}: "
+            "no resource with an IRI found (only blank nodes)",
+            hint="give the policy an IRI, e.g. kg:policy-<payer>-<identifier>",
+        )
+    result = validate(vg, shapes=shapes, ontology=ontology, focus_nodes=focus)
+    ns = result.namespaces
+    pols = policies(new.graph)
+    pset = set(pols)
+
+    problems = [ill_typed_problem(t, shapes, ns, new, pset) for t in bad_literals]
+    dropped = {(s, p) for s, p, _o in bad_literals}
+    for f in result.results:
+        if hidden_by_ill_typed(f, dropped):
+            continue  # the date is there but ill-typed: already reported
+        subject = f.focus_node
+        path = f.path if isinstance(f.path, URIRef) else None
+        problems.append(
+            Problem(
+                severity=f.severity,
+                rule=f.shape_text or short_name(f.source_shape, ns),
+                message=f.message,
+                subject=subject,
+                policy=subject if subject in pset else None,
+                path=f.path_text,
+                value=short_name(f.value, ns) if f.value is not None else None,
+                where=new.location(subject, path),
+                hint=hint_for(f, ctx, ns, schema),
+                finding=f,
+            )
+        )
+    labels = getattr(ctx, "graph", None) or ontology
+    source_of = getattr(ctx, "source_of", None)
+    for iri, old in changed:
+        src = source_of(iri) if callable(source_of) else None
+        problems.append(existing_policy_changed(iri, old, new, labels, ns, schema, src))
+    problems += [untyped_resource(s, new, ns) for s in focus if (s, RDF.type, None) not in vg]
+    problems.sort(
+        key=lambda p: (str(p.policy or "~"), SEVERITY_ORDER.get(p.severity, 3), p.path, p.rule)
+    )
+    return IntakeReport(
+        new=new,
+        validation=result,
+        problems=problems,
+        policies=pols,
+        unchanged=unchanged,
+        context_triples=len(vg) - len(new.graph),
+    )
+
+
+def validate_files(
+    paths: Iterable[Path | str],
+    context: ContextProvider | None = None,
+    *,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+) -> IntakeReport:
+    """Read new RDF files and validate them in the context of the graph."""
+    new = read_new(paths, max_bytes=max_bytes)
+    return validate_new_data(new, context, shapes=shapes, ontology=ontology)
+
+
+def is_shipped(path: Path | str) -> bool:
+    """True if ``path`` is one of the files of the shipped graph (or a directory of them)."""
+    try:
+        p = Path(path).resolve()
+        shipped = {f.resolve() for f in shipped_files(include_ontology=True, include_shapes=True)}
+        root = _paths.project_root().resolve()
+    except Exception:  # noqa: BLE001 - no project: nothing is shipped
+        return False
+    if p.is_dir():
+        return p == root or p.is_relative_to(root / "data") or p.is_relative_to(root / "ontology")
+    return p in shipped
