@@ -12,16 +12,14 @@ from rdflib import XSD, Graph, Literal, URIRef
 
 from cptkg.engines.base import SelectResult
 from cptkg.engines.remote import (
-    DEFAULT_GRAPH_IRI,
-    Credentials,
     RemoteEngine,
     check_url,
     derive_layout,
     query_form,
     redact_url,
-    resolve_graph,
     scrub,
 )
+from cptkg.engines.settings import DEFAULT_GRAPH_IRI, Credentials, resolve_graph
 from cptkg.errors import EndpointError
 from server_support import stub_endpoint, wait_gone
 
@@ -237,9 +235,9 @@ def _normalise(outcome):
 
 @pytest.fixture(scope="session")
 def embedded_engine():
-    from cptkg.engines import get_engine
+    from cptkg.engines import open_graph
 
-    return get_engine(None)
+    return open_graph()
 
 
 @pytest.fixture(scope="session")

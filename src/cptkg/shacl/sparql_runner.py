@@ -14,6 +14,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from cptkg.engines.base import Engine, SelectResult
 from cptkg.namespaces import bind_prefixes
 from cptkg.shacl.compiler import (
     TARGET_PREDICATES,
@@ -44,15 +45,21 @@ class CompiledValidation:
 
 
 # --------------------------------------------------------------------------- running
-def subclass_closure(engine: Any) -> dict[URIRef, set[URIRef]]:
+def _select(engine: Engine, sparql: str) -> SelectResult:
+    result = engine.query(sparql)
+    assert isinstance(result, SelectResult)
+    return result
+
+
+def subclass_closure(engine: Engine) -> dict[URIRef, set[URIRef]]:
     """class -> all its (transitive) subclasses, read from the store."""
     direct: dict[URIRef, set[URIRef]] = {}
-    for sol in engine.raw_query(
-        "SELECT ?sub ?sup WHERE { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup }"
-    ):
-        sub, sup = sol[0], sol[1]
-        if hasattr(sub, "value") and hasattr(sup, "value") and type(sup).__name__ == "NamedNode":
-            direct.setdefault(URIRef(sup.value), set()).add(URIRef(sub.value))
+    for sub, sup in _select(
+        engine,
+        "SELECT ?sub ?sup WHERE { ?sub <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup }",
+    ).rows:
+        if sub is not None and isinstance(sup, URIRef):
+            direct.setdefault(sup, set()).add(URIRef(str(sub)))
     closure: dict[URIRef, set[URIRef]] = {}
     for cls in direct:
         seen: set[URIRef] = set()
@@ -89,16 +96,15 @@ def _pick_message(messages: list[Literal]) -> str | None:
 
 
 def validate_engine(
-    engine: Any,
+    engine: Engine,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
     *,
     progress: bool = True,
 ) -> CompiledValidation:
-    """Validate everything in an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` (the
-    ontology must be loaded in it, as :meth:`OxigraphEngine.from_paths` does) against
-    ``shapes`` (default: the shipped shapes)."""
-    from cptkg.engines.oxigraph_engine import to_rdflib
+    """Validate everything an engine holds (the ontology must be loaded in it, as
+    :func:`cptkg.engines.open_graph` does) against ``shapes`` (default: the shipped shapes),
+    through the engine's ``query`` alone."""
     from cptkg.progress import Progress
 
     start = time.perf_counter()
@@ -115,10 +121,9 @@ def validate_engine(
         if not progress:
             bar.active = False
         for check in compiled.checks:
-            result = engine.raw_query(check.sparql)
-            names = [v.value for v in result.variables]
-            for sol in result:
-                row = {n: to_rdflib(sol[i]) for i, n in enumerate(names)}
+            result = _select(engine, check.sparql)
+            for sol in result.rows:
+                row = dict(zip(result.variables, sol, strict=True))
                 focus = row.get("this")
                 value = row.get("value")
                 if value is None and check.value_is_focus:
@@ -202,11 +207,10 @@ def _report_graph(findings: Iterable[Finding]) -> Graph:
 
 
 def _fallback(
-    engine: Any, compiled: CompiledShapes, ontology: Graph | None, ns: Graph
+    engine: Engine, compiled: CompiledShapes, ontology: Graph | None, ns: Graph
 ) -> tuple[list[Finding], list[str]]:
     """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
     neighbourhood of those nodes (extracted from the store) plus the ontology."""
-    from cptkg.engines.oxigraph_engine import to_rdflib
     from cptkg.shacl.pyshacl_runner import validate
 
     if ontology is None:
@@ -228,9 +232,7 @@ def _fallback(
                 "cannot be computed in SPARQL: skipped"
             )
             continue
-        focus = [
-            to_rdflib(s[0]) for s in engine.raw_query(f"SELECT DISTINCT ?this WHERE {{ {target} }}")
-        ]
+        focus = [s[0] for s in _select(engine, f"SELECT DISTINCT ?this WHERE {{ {target} }}").rows]
         notes.append(
             f"shape {short_name(root, ns)} not compiled ({reason}): validated by pySHACL "
             f"on its {len(focus)} focus node(s) only"
@@ -245,8 +247,9 @@ def _fallback(
                 "CONSTRUCT { ?s ?p ?o . ?o ?p2 ?o2 } WHERE { VALUES ?s { " + vals + " } "
                 "?s ?p ?o OPTIONAL { ?o ?p2 ?o2 } }"
             )
-            for t in engine.raw_query(q):
-                sub.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+            found = engine.query(q)
+            assert isinstance(found, Graph)
+            sub += found
         result = validate(sub, shapes=compiled.shapes, ontology=ontology, focus_nodes=focus)
         for f in result.results:
             if _root_of(compiled.shapes, f.source_shape) == root:
