@@ -36,9 +36,7 @@ def test_validate_new_data_in_context_is_the_same_on_every_engine(tmp_path, fixt
         assert "context" in json.dumps(report)  # validated in the graph's context, not alone
 
 
-def test_a_changed_existing_policy_is_reported_alike_with_its_source_file(
-    tmp_path, project_root
-):
+def test_a_changed_existing_policy_is_reported_alike_with_its_source_file(tmp_path, project_root):
     text = (project_root / "data" / "policies" / "aetna.ttl").read_text(encoding="utf-8")
     changed = tmp_path / "aetna-changed.ttl"
     changed.write_text(

@@ -48,7 +48,7 @@ def open_graph(settings: GraphSettings | None = None) -> Engine:
             store_dir=settings.store,
             progress=settings.progress,
         )
-    from cptkg.engines.rdflib_engine import RdflibEngine
+    from cptkg.engines.rdflib_engine import RdflibEngine  # rdflib: not for `cptkg --help`
     from cptkg.load import load_dataset
 
     return RdflibEngine.from_dataset(

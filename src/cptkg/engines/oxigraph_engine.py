@@ -278,7 +278,7 @@ class OxigraphEngine:
 
     def context(self) -> ContextProvider:
         """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        from cptkg.intake.context import context_for  # intake.context imports engines.base
+        from cptkg.intake.context import context_for  # intake builds on the engines package
 
         return context_for(self)
 

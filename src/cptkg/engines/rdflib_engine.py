@@ -14,10 +14,11 @@ from rdflib.term import Identifier
 from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, inject_values
 from cptkg.export import export
 from cptkg.load import load_dataset, subject_sources, union_graph
+from cptkg.shacl.pyshacl_runner import validate
+from cptkg.shacl.report import ValidationResult
 
 if TYPE_CHECKING:
     from cptkg.intake.context import ContextProvider
-    from cptkg.shacl.report import ValidationResult
 
 
 class RdflibEngine:
@@ -64,13 +65,11 @@ class RdflibEngine:
         on_note: NoteSink | None = None,
     ) -> ValidationResult:
         """Validate the whole graph with pySHACL."""
-        from cptkg.shacl.pyshacl_runner import validate  # pySHACL: only when validating
-
         return validate(self.graph, shapes=shapes, ontology=ontology)
 
     def context(self) -> ContextProvider:
         """Index look-ups on the graph, naming the source file of each typed subject."""
-        from cptkg.intake.context import GraphContext  # intake.context imports engines.base
+        from cptkg.intake.context import GraphContext  # intake builds on the engines package
 
         sources = subject_sources(self.dataset) if self.dataset is not None else None
         return GraphContext(self.graph, sources)

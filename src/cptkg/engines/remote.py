@@ -369,7 +369,7 @@ class RemoteEngine:
 
     def context(self) -> ContextProvider:
         """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        from cptkg.intake.context import context_for  # intake.context imports engines.base
+        from cptkg.intake.context import context_for  # intake builds on the engines package
 
         return context_for(self)
 
