@@ -14,6 +14,7 @@ from rdflib.term import Identifier
 from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, inject_values
 from cptkg.export import export
 from cptkg.load import load_dataset, subject_sources, union_graph
+from cptkg.namespaces import bind_prefixes
 from cptkg.shacl.pyshacl_runner import validate
 from cptkg.shacl.report import ValidationResult
 
@@ -45,8 +46,9 @@ class RdflibEngine:
     def load(self, paths: Iterable[Path | str]) -> None:
         """Add RDF files (or directories), one named graph per source file."""
         added = load_dataset(list(paths), include_ontology=False)
-        if self.dataset is None:
-            self.dataset = load_dataset([], include_ontology=False)
+        if self.dataset is None:  # the triples given at construction: the default graph
+            self.dataset = Dataset(default_union=True)
+            bind_prefixes(self.dataset)
             for triple in self.graph:
                 self.dataset.default_graph.add(triple)
         for s, p, o, c in added.quads((None, None, None, None)):
