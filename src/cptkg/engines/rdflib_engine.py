@@ -15,11 +15,10 @@ from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult,
 from cptkg.export import export
 from cptkg.load import load_dataset, subject_sources, union_graph
 from cptkg.namespaces import bind_prefixes
-from cptkg.shacl.pyshacl_runner import validate
-from cptkg.shacl.report import ValidationResult
 
 if TYPE_CHECKING:
     from cptkg.intake.context import ContextProvider
+    from cptkg.shacl.report import ValidationResult
 
 
 class RdflibEngine:
@@ -67,6 +66,8 @@ class RdflibEngine:
         on_note: NoteSink | None = None,
     ) -> ValidationResult:
         """Validate the whole graph with pySHACL."""
+        from cptkg.shacl.pyshacl_runner import validate  # the report model: not for queries
+
         return validate(self.graph, shapes=shapes, ontology=ontology)
 
     def context(self) -> ContextProvider:
