@@ -163,7 +163,7 @@ def child_oxigraph(files: list[str], repeat: int, new_file: str, tmp: str) -> di
         out["queries"][name] = _median_time(lambda t=text, b=bindings: engine.query(t, b), repeat)
     target = Path(tmp) / "ox-export.ttl"
     t = time.perf_counter()
-    engine.export("ttl", target)
+    engine.write("ttl", target)
     out["export"] = time.perf_counter() - t
     out["export_bytes"] = target.stat().st_size
     target.unlink()

@@ -12,16 +12,14 @@ from rdflib import XSD, Graph, Literal, URIRef
 
 from cptkg.engines.base import SelectResult
 from cptkg.engines.remote import (
-    DEFAULT_GRAPH_IRI,
-    Credentials,
     RemoteEngine,
     check_url,
     derive_layout,
     query_form,
     redact_url,
-    resolve_graph,
     scrub,
 )
+from cptkg.engines.settings import DEFAULT_GRAPH_IRI, Credentials, resolve_graph
 from cptkg.errors import EndpointError
 from server_support import stub_endpoint, wait_gone
 
@@ -237,9 +235,9 @@ def _normalise(outcome):
 
 @pytest.fixture(scope="session")
 def embedded_engine():
-    from cptkg.engines import get_engine
+    from cptkg.engines import open_graph
 
-    return get_engine(None)
+    return open_graph()
 
 
 @pytest.fixture(scope="session")
@@ -460,3 +458,36 @@ def test_cli_query_never_prints_the_password(run_cli):
         r = run_cli("query", "payer-matrix", "--endpoint", stub.url + "/query", env=env)
     assert r.returncode == 2 and "HTTP 401" in r.stderr
     assert "Pw-cli-4242" not in r.stderr + r.stdout
+
+
+@pytest.mark.server
+def test_a_remote_graph_validates_like_the_embedded_one(oxigraph_server):
+    """Validation through the query endpoint alone finds what the embedded engine finds."""
+    from pathlib import Path
+
+    from cptkg.engines import open_graph
+    from cptkg.engines.settings import GraphSettings
+    from cptkg.push import push_graph
+
+    fixture = Path(__file__).parent / "data" / "invalid" / "payer-policy-coverage-unanswered.ttl"
+    local = open_graph(GraphSettings(engine="oxigraph", paths=(fixture,)))
+    graph_iri = "http://example.org/cptkg-test/validate"
+    union = Graph().parse(data=local.export("nt"), format="nt")
+    push_graph(
+        union,
+        derive_layout(oxigraph_server.query_url),
+        graph_iri,
+        method="gsp",
+        use_env_credentials=False,
+    )
+    remote = open_graph(GraphSettings.remote(oxigraph_server.query_url, graph=graph_iri))
+
+    def findings(engine):
+        result = engine.validate()
+        return sorted(
+            (str(f.focus_node), str(f.source_shape), f.severity, f.message) for f in result.results
+        )
+
+    expected = findings(local)
+    assert expected, "the fixture must give findings"
+    assert findings(remote) == expected

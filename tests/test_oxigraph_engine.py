@@ -136,3 +136,76 @@ def test_terms_convert_to_rdflib():
     assert to_rdflib(ox.Literal("a", language="en")) == Literal("a", lang="en")
     assert to_rdflib(ox.NamedNode("http://x/y")) == URIRef("http://x/y")
     assert to_rdflib(None) is None
+
+
+# --------------------------------------------------------------------------- one interface
+
+_EXTRA = """
+@prefix ex: <http://example.org/cptkg-test/> .
+ex:a ex:p "one" ; ex:q ex:b .
+"""
+
+
+@pytest.mark.parametrize("kind", ["rdflib", "oxigraph"])
+def test_every_embedded_engine_offers_the_engine_interface(kind, tmp_path):
+    from cptkg.engines import open_graph
+    from cptkg.engines.base import Engine
+    from cptkg.engines.settings import GraphSettings
+
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(_EXTRA, encoding="utf-8")
+    engine = open_graph(GraphSettings(engine=kind, paths=(extra,), include_ontology=False))
+    assert isinstance(engine, Engine) and engine.name == kind
+    ask = "ASK { <http://example.org/cptkg-test/a> ?p ?o }"
+    assert engine.query(ask) is True
+    more = tmp_path / "more.nt"
+    more.write_text('<http://example.org/x> <http://example.org/y> "z" .\n', encoding="utf-8")
+    engine.load([more])
+    assert engine.query('ASK { ?s ?p "z" }') is True
+    exported = Graph().parse(data=engine.export("nt"), format="nt")
+    assert len(exported) == 3
+    nq = engine.export("nq").decode()
+    assert "/graph/external/extra>" in nq and "/graph/external/more>" in nq
+
+
+_TYPED = """
+@prefix ex: <http://example.org/cptkg-test/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:label "Alpha"@en , "plain" ; ex:on "2025-01-31"^^xsd:date ; ex:n 3 , 1.5 ;
+    ex:next [ ex:label "inner" ; ex:next ex:b ] .
+"""
+
+
+def test_both_embedded_engines_export_the_same_triples(tmp_path):
+    """(Oxigraph's store keeps literals in canonical form: "1.50" as "1.5", derived integer
+    datatypes such as xsd:positiveInteger as xsd:integer; this data has canonical literals.)"""
+    from rdflib.compare import isomorphic
+
+    from cptkg.engines import open_graph
+    from cptkg.engines.settings import GraphSettings
+
+    data = tmp_path / "typed.ttl"
+    data.write_text(_TYPED, encoding="utf-8")
+    for fmt, parse_as in (("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")):
+        graphs = [
+            Graph().parse(
+                data=open_graph(
+                    GraphSettings(engine=k, paths=(data,), include_ontology=False)
+                ).export(fmt),
+                format=parse_as,
+            )
+            for k in ("rdflib", "oxigraph")
+        ]
+        assert len(graphs[0]) == 8
+        assert isomorphic(graphs[0], graphs[1]), fmt
+
+
+def test_the_remote_engine_refuses_to_load_files(tmp_path):
+    from cptkg.engines import open_graph
+    from cptkg.engines.settings import GraphSettings
+    from cptkg.errors import EndpointError
+
+    engine = open_graph(GraphSettings.remote("http://127.0.0.1:9/query"))
+    with pytest.raises(EndpointError, match="not supported") as info:
+        engine.load([tmp_path / "x.ttl"])
+    assert "cptkg push" in (info.value.hint or "")

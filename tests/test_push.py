@@ -9,7 +9,8 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from cptkg.engines.remote import DEFAULT_GRAPH_IRI, EndpointLayout, RemoteEngine, derive_layout
+from cptkg.engines.remote import EndpointLayout, RemoteEngine, derive_layout
+from cptkg.engines.settings import DEFAULT_GRAPH_IRI
 from cptkg.errors import EndpointError
 from cptkg.push import push_graph, send, update_request
 from server_support import stub_endpoint

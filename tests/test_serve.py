@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from cptkg.engines.remote import DEFAULT_GRAPH_IRI, RemoteEngine
+from cptkg.engines.remote import RemoteEngine
+from cptkg.engines.settings import DEFAULT_GRAPH_IRI
 from cptkg.errors import EndpointError
 from cptkg.server import OxigraphServer, free_port
 from server_support import wait_gone

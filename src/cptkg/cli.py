@@ -34,12 +34,10 @@ COMMAND_MODULES: list[str] = [
     "query",
     "sparql",
     "report",
-]
-COMMAND_MODULES += [
     "add",
     "import_csv",
     "diff",
-]  # policy intake (cptkg.intake: validation, add, csv_intake, diff)
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

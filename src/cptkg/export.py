@@ -23,35 +23,19 @@ from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import ConjunctiveGraph
 
 from cptkg.errors import InputError
+from cptkg.formats import EXPORT_FORMATS
 from cptkg.namespaces import PREFIXES, bind_prefixes
-
-#: Accepted format names -> canonical format.
-FORMATS: dict[str, str] = {
-    "ttl": "turtle",
-    "turtle": "turtle",
-    "nt": "nt",
-    "ntriples": "nt",
-    "n-triples": "nt",
-    "jsonld": "json-ld",
-    "json-ld": "json-ld",
-    "trig": "trig",
-    "nq": "nquads",
-    "nquads": "nquads",
-    "n-quads": "nquads",
-}
-#: Canonical format -> usual file extension.
-EXTENSIONS = {"turtle": ".ttl", "nt": ".nt", "json-ld": ".jsonld", "trig": ".trig", "nquads": ".nq"}
 
 _PREFIX_LINE = re.compile(r"^@prefix\s+([^:\s]*):\s*<([^>]*)>\s*\.\s*$")
 
 
 def normalize_format(fmt: str) -> str:
     """The canonical format name for ``fmt`` (case-insensitive), or raise InputError."""
-    canonical = FORMATS.get(fmt.strip().lower())
+    canonical = EXPORT_FORMATS.get(fmt.strip().lower())
     if canonical is None:
         raise InputError(
             f"unknown export format {fmt!r}",
-            hint="valid formats: " + ", ".join(FORMATS),
+            hint="valid formats: " + ", ".join(EXPORT_FORMATS),
         )
     return canonical
 

@@ -13,13 +13,13 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import RDF, Dataset, Graph, URIRef
 from rdflib.exceptions import ParserError as RdflibParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError, ParseError
-from cptkg.namespaces import bind_prefixes
+from cptkg.namespaces import GRAPH_BASE, bind_prefixes
 
 _FORMAT_NAMES = {
     "turtle": "Turtle",
@@ -33,17 +33,27 @@ _QUAD_FORMATS = {"trig", "nquads"}
 
 def shipped_files(*, include_ontology: bool = True, include_shapes: bool = False) -> list[Path]:
     """The files making up the shipped graph: ontology (optional), shapes (optional), data."""
-    return _context_files(include_ontology, include_shapes) + _paths.data_files()
+    return source_files(None, include_ontology=include_ontology, include_shapes=include_shapes)
 
 
-def _context_files(include_ontology: bool, include_shapes: bool) -> list[Path]:
-    """The ontology and/or shapes files, as requested."""
-    files: list[Path] = []
+def source_files(
+    paths: Iterable[Path | str] | None,
+    *,
+    include_ontology: bool = True,
+    include_shapes: bool = False,
+) -> list[Path]:
+    """The files to load: ``paths`` (files or directories; None: ``data/**/*.ttl``) after the
+    shipped ontology and shapes when asked (each file once)."""
+    context: list[Path] = []
     if include_ontology:
-        files.append(_paths.ontology_file())
+        context.append(_paths.ontology_file())
     if include_shapes:
-        files.extend(_paths.shapes_files())
-    return files
+        context.extend(_paths.shapes_files())
+    if paths is None:
+        return context + _paths.data_files()
+    given = expand_paths(paths)
+    resolved = {f.resolve() for f in given}
+    return [f for f in context if f.resolve() not in resolved] + given
 
 
 def expand_paths(inputs: Iterable[Path | str]) -> list[Path]:
@@ -207,13 +217,7 @@ def load_dataset(
     shapes (if ``include_shapes``) and ``data/**/*.ttl``. Given paths (files or directories)
     are loaded as they are, plus the shipped ontology / shapes when those flags are set.
     """
-    if paths is None:
-        files = shipped_files(include_ontology=include_ontology, include_shapes=include_shapes)
-    else:
-        given = expand_paths(paths)
-        resolved = {f.resolve() for f in given}
-        context = _context_files(include_ontology, include_shapes)
-        files = [f for f in context if f.resolve() not in resolved] + given
+    files = source_files(paths, include_ontology=include_ontology, include_shapes=include_shapes)
     ds = Dataset(default_union=True)
     bind_prefixes(ds)
     for f in files:
@@ -256,6 +260,23 @@ def _copy_prefixes(src: Graph, dst: Graph) -> None:
             dst.bind(prefix, ns, override=False)
             used_ns.add(str(ns))
             used_prefixes.add(prefix)
+
+
+def graph_source(graph_iri: str) -> str:
+    """The source file (relative to the project) a named graph was loaded from, as shown in
+    messages: ``data/policies/aetna.ttl`` for ``<…/graph/data/policies/aetna>``."""
+    rel = graph_iri.removeprefix(GRAPH_BASE)
+    return rel + ".ttl" if (_paths.project_root() / (rel + ".ttl")).is_file() else rel
+
+
+def subject_sources(ds: Dataset) -> dict[URIRef, str]:
+    """Typed subject -> the source file (:func:`graph_source`) of the first graph typing it."""
+    sources: dict[URIRef, str] = {}
+    for ctx in ds.graphs():
+        shown = graph_source(str(ctx.identifier))
+        for s in ctx.subjects(RDF.type, None):
+            sources.setdefault(s, shown)  # type: ignore[arg-type]
+    return sources
 
 
 def load_ontology() -> Graph:

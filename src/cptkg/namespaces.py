@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rdflib import Graph, Namespace
+import re
+
+from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
 
 #: Vocabulary (classes and properties) of the cptkg ontology.
@@ -50,6 +52,7 @@ __all__ = [
     "UBERON",
     "XSD",
     "bind_prefixes",
+    "parse_iri",
 ]
 
 
@@ -58,3 +61,22 @@ def bind_prefixes(graph: Graph) -> Graph:
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns, override=True, replace=True)
     return graph
+
+
+_PREFIXED_NAME = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)?:([A-Za-z0-9_][A-Za-z0-9_.\-]*)?")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def parse_iri(text: str) -> URIRef | None:
+    """The IRI written as ``<http://…>``, ``http://…`` (any scheme) or a prefixed name with
+    one of :data:`PREFIXES` (``kg:payer-aetna``); None when ``text`` is none of these."""
+    value = text.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1]
+    m = _PREFIXED_NAME.fullmatch(value)
+    if m and (m.group(1) or "") in PREFIXES and "//" not in value:
+        return URIRef(str(PREFIXES[m.group(1) or ""]) + (m.group(2) or ""))
+    if not _SCHEME.match(value) or _IRI_FORBIDDEN.search(value):
+        return None
+    return URIRef(value)

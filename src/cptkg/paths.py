@@ -2,10 +2,8 @@
 
 The root is ``$CPTKG_HOME`` if set; otherwise the first directory above this module that
 contains ``ontology/cptkg.ttl`` (a source checkout / editable install); otherwise the
-current directory or one of its parents if it contains ``ontology/cptkg.ttl``.
-
-Module attributes ``ROOT``, ``ONTOLOGY``, ``SHAPES``, ``DATA`` and ``QUERIES`` are resolved
-lazily on access (so importing this module never fails); the functions below are the API.
+current directory or one of its parents if it contains ``ontology/cptkg.ttl``. Every location
+is a function, resolved when called, so importing this module never fails.
 """
 
 from __future__ import annotations
@@ -138,19 +136,3 @@ def graph_iri(path: Path) -> str:
         rel = resolved.relative_to(root).with_suffix("")
         return GRAPH_BASE + rel.as_posix()
     return GRAPH_BASE + "external/" + resolved.stem
-
-
-_LAZY = {
-    "ROOT": project_root,
-    "ONTOLOGY": ontology_file,
-    "SHAPES": shapes_dir,
-    "DATA": data_dir,
-    "QUERIES": queries_dir,
-}
-
-
-def __getattr__(name: str) -> Path:
-    """Resolve ``ROOT``, ``ONTOLOGY``, ``SHAPES``, ``DATA``, ``QUERIES`` on access."""
-    if name in _LAZY:
-        return _LAZY[name]()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

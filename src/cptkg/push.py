@@ -22,22 +22,13 @@ from dataclasses import dataclass
 
 from rdflib import Graph, URIRef
 
-from cptkg.engines.remote import (
-    Credentials,
-    EndpointLayout,
-    describe_failure,
-    env_timeout,
-    redact_url,
-    scrub,
-)
+from cptkg.engines.remote import EndpointLayout, describe_failure, redact_url, scrub
+from cptkg.engines.settings import Credentials, env_timeout
 from cptkg.errors import EndpointError, InputError
+from cptkg.export import export
+from cptkg.formats import PUSH_BODY_FORMATS
 
 METHODS = ("auto", "gsp", "update")
-#: Body formats for the Graph Store Protocol: name -> (cptkg export format, media type).
-BODY_FORMATS = {
-    "nt": ("nt", "application/n-triples"),
-    "ttl": ("ttl", "text/turtle"),
-}
 #: Status codes meaning "this URL has no Graph Store Protocol", which allow the fallback.
 _NO_GSP = {404, 405, 501}
 
@@ -79,7 +70,7 @@ def push_graph(
     """
     if method not in METHODS:
         raise InputError(f"unknown push method {method!r}", hint="use auto, gsp or update")
-    if body_format not in BODY_FORMATS:
+    if body_format not in PUSH_BODY_FORMATS:
         raise InputError(f"unknown push format {body_format!r}", hint="use nt or ttl")
     if credentials is None and use_env_credentials:
         credentials = Credentials.from_env()
@@ -120,9 +111,7 @@ def _no_target(layout: EndpointLayout) -> EndpointError:
 
 def serialize_body(graph: Graph, body_format: str) -> bytes:
     """The graph as deterministic N-Triples or Turtle bytes (see :mod:`cptkg.export`)."""
-    from cptkg.export import export
-
-    return export(graph, BODY_FORMATS[body_format][0])
+    return export(graph, body_format)
 
 
 def update_request(graph: Graph, graph_iri: str) -> str:
@@ -142,7 +131,7 @@ def _push_gsp(
 ) -> PushResult:
     url = layout.store_url(graph_iri)
     body = serialize_body(graph, body_format)
-    media = BODY_FORMATS[body_format][1]
+    media = PUSH_BODY_FORMATS[body_format]
     status = send("PUT", url, body, media, timeout, credentials, what="Graph Store Protocol PUT")
     return PushResult("gsp", redact_url(url), graph_iri, len(graph), status)
 

@@ -13,42 +13,36 @@ import datetime as _dt
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
-from cptkg.catalog import PARAM_TYPES, ParamSpec, StoredQuery, get_query
+from cptkg.catalog import PARAM_TYPES, ParamSpec, StoredQuery, get_query, parse_header, parse_query
 from cptkg.engines.base import Engine, QueryOutcome, SelectResult
 from cptkg.errors import InputError
+from cptkg.namespaces import PREFIXES, parse_iri
 
 
 class ParameterError(InputError):
     """A parameter is unknown, missing, or its value is malformed."""
 
 
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_PREFIXED = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)?:([A-Za-z0-9_][A-Za-z0-9_.\-]*)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def to_iri(value: str, param: str = "value") -> URIRef:
-    """An IRI from ``<http://…>``, ``http://…`` (any scheme) or a prefixed name (``kg:x``)."""
-    from cptkg.namespaces import PREFIXES
-
-    text = value.strip()
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1]
-    m = _PREFIXED.fullmatch(text)
-    if m and (m.group(1) or "") in PREFIXES and "//" not in text:
-        return URIRef(str(PREFIXES[m.group(1) or ""]) + (m.group(2) or ""))
-    if not re.match(r"[A-Za-z][A-Za-z0-9+.\-]*:", text) or _IRI_FORBIDDEN.search(text):
+    """An IRI from ``<http://…>``, ``http://…`` (any scheme) or a prefixed name (``kg:x``),
+    read by :func:`cptkg.namespaces.parse_iri`."""
+    iri = parse_iri(value)
+    if iri is None:
         raise ParameterError(
             f"parameter {param}: {value!r} is not an IRI",
             hint="give a full IRI (https://w3id.org/cptkg/id/payer-aetna) or a prefixed name "
             "with a known prefix (" + ", ".join(p + ":" for p in PREFIXES) + ")",
         )
-    return URIRef(text)
+    return iri
 
 
 def _looks_like_iri(value: str) -> bool:
@@ -262,10 +256,6 @@ def run_sparql(
     """Run an ad-hoc query. If its text has a ``#+`` header declaring parameters, ``params``
     are typed by it; otherwise each value is an IRI when written ``<…>``, else a plain literal.
     """
-    from pathlib import Path
-
-    from cptkg.catalog import parse_header, parse_query
-
     if params and parse_header(sparql).get("summary"):
         query = parse_query(Path("adhoc.rq"), sparql)
         return engine.query(sparql, bind_params(query, params, engine))

@@ -22,17 +22,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from cptkg.engines.base import QueryOutcome, SelectResult, Term
-
-FORMATS = ("table", "csv", "tsv", "json", "sparql-json")
-GRAPH_FORMATS = ("turtle", "nt", "json-ld")
-
-MEDIA_TYPES = {
-    "table": "text/plain",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-    "json": "application/json",
-    "sparql-json": "application/sparql-results+json",
-}
+from cptkg.formats import GRAPH_RESULT_FORMATS, RESULT_FORMATS
+from cptkg.namespaces import PREFIXES
+from cptkg.tables import text_table
 
 _INTEGER_TYPES = {
     XSD.integer,
@@ -53,8 +45,6 @@ _FLOAT_TYPES = {XSD.double, XSD.float}
 
 
 def _prefixes() -> list[tuple[str, str]]:
-    from cptkg.namespaces import PREFIXES
-
     extra = {
         "uberon": "http://purl.obolibrary.org/obo/UBERON_",
         "fma": "http://purl.org/sig/ont/fma/",
@@ -165,22 +155,8 @@ def _csv_term(term: Term | None) -> str:
 
 def _table(result: SelectResult, max_width: int | None) -> str:
     prefixes = _prefixes()
-    header = list(result.variables)
-    cells = [[short(t, prefixes).replace("\n", " ") for t in row] for row in result.rows]
-    if max_width and max_width > 1:
-        cells = [
-            [c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells
-        ]
-    widths = [len(h) for h in header]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    lines = [
-        "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip(),
-        "  ".join("-" * w for w in widths),
-    ]
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
+    rows = [[short(t, prefixes) for t in row] for row in result.rows]
+    lines = text_table(rows, result.variables, max_width=max_width)
     n = len(result.rows)
     lines.append(f"({n} row{'s' if n != 1 else ''})")
     return "\n".join(lines) + "\n"
@@ -191,15 +167,16 @@ def format_result(outcome: QueryOutcome, fmt: str = "table", *, max_width: int |
     DESCRIBE) are written as Turtle for ``table``, or in ``turtle`` / ``nt`` / ``json-ld``."""
     if isinstance(outcome, Graph):
         graph_fmt = {"table": "turtle"}.get(fmt, fmt)
-        if graph_fmt not in GRAPH_FORMATS:
+        if graph_fmt not in GRAPH_RESULT_FORMATS:
             raise ValueError(
                 f"a CONSTRUCT/DESCRIBE result cannot be written as {fmt}; "
-                f"use one of table, {', '.join(GRAPH_FORMATS)}"
+                f"use one of table, {', '.join(GRAPH_RESULT_FORMATS)}"
             )
         return outcome.serialize(format=graph_fmt)
-    if fmt in GRAPH_FORMATS:
+    if fmt in GRAPH_RESULT_FORMATS:
         raise ValueError(
-            f"a SELECT/ASK result cannot be written as {fmt}; use one of {', '.join(FORMATS)}"
+            f"a SELECT/ASK result cannot be written as {fmt}; "
+            f"use one of {', '.join(RESULT_FORMATS)}"
         )
     if isinstance(outcome, bool):
         if fmt == "sparql-json":
@@ -226,7 +203,7 @@ def format_result(outcome: QueryOutcome, fmt: str = "table", *, max_width: int |
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     if fmt == "sparql-json":
         return json.dumps(to_sparql_json(outcome), indent=2, ensure_ascii=False) + "\n"
-    raise ValueError(f"unknown result format {fmt!r}; use one of {', '.join(FORMATS)}")
+    raise ValueError(f"unknown result format {fmt!r}; use one of {', '.join(RESULT_FORMATS)}")
 
 
 def parse_sparql_json(data: dict[str, object]) -> SelectResult:

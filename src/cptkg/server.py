@@ -32,8 +32,12 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from cptkg.engines.settings import DEFAULT_PORT  # noqa: F401 - re-exported
+from rdflib import Graph
+
+from cptkg.engines.remote import derive_layout
+from cptkg.engines.settings import DEFAULT_GRAPH_IRI, DEFAULT_PORT
 from cptkg.errors import EndpointError
+from cptkg.push import PushResult, push_graph
 
 #: The loopback address the server binds to (never a public interface).
 HOST = "127.0.0.1"
@@ -305,15 +309,14 @@ class OxigraphServer:
 
     # -- data
 
-    def load(self, graph: object, graph_iri: str | None = None, *, timeout: float = 120.0):  # noqa: ANN201
-        """Replace named graph ``graph_iri`` (default: the push graph) with ``graph`` (an
-        rdflib Graph) through the Graph Store Protocol; returns the :class:`PushResult`."""
-        from cptkg.engines.remote import DEFAULT_GRAPH_IRI, derive_layout
-        from cptkg.push import push_graph
-
+    def load(
+        self, graph: Graph, graph_iri: str | None = None, *, timeout: float = 120.0
+    ) -> PushResult:
+        """Replace named graph ``graph_iri`` (default: the push graph) with ``graph``
+        through the Graph Store Protocol."""
         layout = derive_layout(self.query_url)
         return push_graph(
-            graph,  # type: ignore[arg-type]
+            graph,
             layout,
             graph_iri or DEFAULT_GRAPH_IRI,
             method="gsp",

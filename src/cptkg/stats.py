@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from rdflib import RDF, Dataset, Graph, URIRef
 
 from cptkg.namespaces import GRAPH_BASE, bind_prefixes
+from cptkg.tables import text_table
 
 
 @dataclass
@@ -51,11 +52,7 @@ class Stats:
 
 
 def _table(left: str, right: str, rows: list[tuple[str, int]]) -> list[str]:
-    width = max([len(left)] + [len(r[0]) for r in rows])
-    nwidth = max([len(right)] + [len(str(r[1])) for r in rows])
-    lines = [f"{left:<{width}}  {right:>{nwidth}}", f"{'-' * width}  {'-' * nwidth}"]
-    lines += [f"{name:<{width}}  {n:>{nwidth}}" for name, n in rows]
-    return lines
+    return text_table([(name, str(n)) for name, n in rows], (left, right), right=(1,))
 
 
 def triples_per_graph(ds: Dataset) -> list[tuple[str, int]]:

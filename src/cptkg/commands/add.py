@@ -11,7 +11,9 @@ import argparse
 import sys
 from typing import Any
 
+from cptkg.commands.common import description, format_options, max_bytes_options, report_text
 from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK
+from cptkg.formats import INTAKE_REPORT_FORMATS
 
 
 def register(subparsers: Any) -> None:
@@ -19,7 +21,11 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "add",
         help="validate a new payer policy in context and add it to data/policies/",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
+        parents=[
+            format_options(INTAKE_REPORT_FORMATS, "text", "report format"),
+            max_bytes_options("files"),
+        ],
     )
     p.add_argument(
         "paths", nargs="+", metavar="FILE", help="new policy file(s): .ttl .nt .jsonld .trig"
@@ -33,14 +39,6 @@ def register(subparsers: Any) -> None:
         help="a policy already in the graph (same IRI or identifier) becomes a new dated "
         "version that supersedes the latest one, instead of a conflict",
     )
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format")
-    p.add_argument(
-        "--max-bytes",
-        type=int,
-        default=None,
-        metavar="BYTES",
-        help="refuse files larger than this before parsing (default 20 MB)",
-    )
     p.add_argument("--show", action="store_true", help="with --dry-run, also print the Turtle")
     p.add_argument(
         "--allow-illustrative",
@@ -53,7 +51,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan, report, and (unless --dry-run) write."""
-    from cptkg.intake.add import apply_add, plan_add, summary
+    from cptkg.intake.add import apply_add, plan_add, summary  # rdflib: only when a command runs
     from cptkg.intake.reading import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     )
     out = sys.stdout
     if not plan.conforms:
-        out.write(plan.report.render(args.format))
+        out.write(report_text(plan.report, args.format))
         print("cptkg: nothing written: the new data does not conform", file=sys.stderr)
         return EXIT_NONCONFORMING
     if args.format == "json":

@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Any
 
+from cptkg.commands.common import description
 from cptkg.errors import EXIT_OK
 
 
@@ -19,7 +20,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "diff",
         help="compare two policy versions field by field (files or policies of the graph)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
     )
     p.add_argument("old", metavar="OLD", help="file or policy (identifier, kg:name, IRI)")
     p.add_argument("new", metavar="NEW", help="file or policy (identifier, kg:name, IRI)")

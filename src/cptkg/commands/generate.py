@@ -15,7 +15,9 @@ import argparse
 import sys
 from typing import Any
 
+from cptkg.commands.common import description
 from cptkg.errors import EXIT_OK, InputError
+from cptkg.progress import Progress
 
 
 def register(subparsers: Any) -> None:
@@ -23,7 +25,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "generate",
         help="write a synthetic policy graph of any size (for benchmarks and tests)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--codes", type=int, help="number of synthetic CPT codes (default 10)")
@@ -47,8 +49,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Generate; print a one-line summary on stderr."""
-    from cptkg.generate import PRESETS, generate, parse_size
-    from cptkg.progress import Progress
+    from cptkg.generate import PRESETS, generate, parse_size  # rdflib: only when a command runs
 
     codes, payers, versions = PRESETS["10k"]
     if args.size:

@@ -13,8 +13,15 @@ import argparse
 import sys
 from typing import Any
 
-from cptkg.commands._common import write_output
+from cptkg.commands.common import (
+    description,
+    format_options,
+    max_bytes_options,
+    report_text,
+    write_output,
+)
 from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK
+from cptkg.formats import INTAKE_REPORT_FORMATS
 
 
 def register(subparsers: Any) -> None:
@@ -22,42 +29,38 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "import-csv",
         help="convert a policy spreadsheet (CSV) to RDF and validate it in context",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
+        parents=[
+            format_options(INTAKE_REPORT_FORMATS, "text", "report format"),
+            max_bytes_options("files"),
+        ],
     )
     p.add_argument("path", metavar="FILE.csv", help="the spreadsheet, saved as CSV UTF-8")
     p.add_argument("-o", "--output", metavar="OUT.ttl", help="write the Turtle here (atomically)")
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text", help="report format")
-    p.add_argument(
-        "--max-bytes",
-        type=int,
-        default=None,
-        metavar="BYTES",
-        help="refuse files larger than this before reading (default 20 MB)",
-    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Convert, validate, write the Turtle only if it conforms."""
-    from cptkg.intake.add import serialize_new
+    from cptkg.intake.add import serialize_new  # rdflib: only when a command runs
     from cptkg.intake.csv_intake import import_csv
     from cptkg.intake.reading import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES
     new, report = import_csv(args.path, max_bytes=max_bytes)
-    report_text = report.render(args.format)
+    text = report_text(report, args.format)
     if not report.conforms:
-        sys.stdout.write(report_text)
+        sys.stdout.write(text)
         print("cptkg: nothing written: the spreadsheet's policies do not conform", file=sys.stderr)
         return EXIT_NONCONFORMING
     data = serialize_new(new.graph, new.files).replace(b"`cptkg add`", b"`cptkg import-csv`", 1)
     if args.output and args.output != "-":
         write_output(data, args.output)
-        sys.stdout.write(report_text)
+        sys.stdout.write(text)
         print(
             f"Wrote {args.output}: {len(new.graph)} triple(s), {len(report.policies)} policy(ies)"
         )
     else:
         write_output(data, None)
-        sys.stderr.write(report_text)
+        sys.stderr.write(text)
     return EXIT_OK

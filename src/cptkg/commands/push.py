@@ -14,30 +14,43 @@ import argparse
 import os
 from typing import Any
 
-from cptkg.commands._common import add_paths_argument
-from cptkg.errors import EXIT_OK
+from cptkg.commands.common import (
+    description,
+    endpoint_options,
+    format_options,
+    include_shapes_options,
+    paths_options,
+)
+from cptkg.engines.settings import (
+    DEFAULT_GRAPH_IRI,
+    ENV_ENDPOINT,
+    ENV_GRAPH,
+    ENV_STORE_ENDPOINT,
+    ENV_UPDATE_ENDPOINT,
+    endpoint_from_env,
+    resolve_graph,
+)
+from cptkg.errors import EXIT_OK, InputError
+from cptkg.formats import PUSH_BODY_FORMATS
 
 
 def register(subparsers: Any) -> None:
     """Add the ``push`` subparser."""
-    from cptkg.commands._endpoint_opts import add_endpoint_arguments
-    from cptkg.engines.settings import (
-        DEFAULT_GRAPH_IRI,
-        ENV_GRAPH,
-        ENV_STORE_ENDPOINT,
-        ENV_UPDATE_ENDPOINT,
-    )
-
     p = subparsers.add_parser(
         "push",
         help="load the graph into a SPARQL store (replaces one named graph atomically)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add_paths_argument(p, "push")
-    add_endpoint_arguments(
-        p,
-        graph_help=f"named graph to replace (default: ${ENV_GRAPH} or {DEFAULT_GRAPH_IRI})",
+        parents=[
+            paths_options("push"),
+            endpoint_options(
+                graph_help=f"named graph to replace (default: ${ENV_GRAPH} or {DEFAULT_GRAPH_IRI})"
+            ),
+            format_options(
+                PUSH_BODY_FORMATS, "nt", "body format of the Graph Store PUT (default: nt)"
+            ),
+            include_shapes_options("push"),
+        ],
     )
     p.add_argument(
         "--update-endpoint",
@@ -56,37 +69,16 @@ def register(subparsers: Any) -> None:
         help="gsp: Graph Store PUT; update: one SPARQL Update request; auto (default): gsp, "
         "or update when the store has no Graph Store Protocol",
     )
-    p.add_argument(
-        "--format",
-        "-f",
-        choices=["nt", "ttl"],
-        default="nt",
-        help="body format of the Graph Store PUT (default: nt)",
-    )
-    p.add_argument(
-        "--include-shapes",
-        action="store_true",
-        help="also push the SHACL shapes (shipped graph only)",
-    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Push and report; return 0 (errors raise EndpointError -> exit 2)."""
-    from cptkg.engines.remote import (
-        DEFAULT_GRAPH_IRI,
-        ENV_ENDPOINT,
-        ENV_STORE_ENDPOINT,
-        ENV_UPDATE_ENDPOINT,
-        derive_layout,
-        endpoint_of,
-        resolve_graph,
-    )
-    from cptkg.errors import InputError
-    from cptkg.load import load_dataset, union_graph
+    from cptkg.engines.remote import derive_layout  # rdflib: only when a command runs
+    from cptkg.load import load_union
     from cptkg.push import push_graph
 
-    url = endpoint_of(args)
+    url = args.endpoint or endpoint_from_env()
     if not url:
         raise InputError(
             "no endpoint given",
@@ -102,10 +94,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--timeout {args.timeout:g}: must be a positive number of seconds")
     # load (and fail on bad input) before anything is sent
     if args.paths:
-        ds = load_dataset(args.paths, include_ontology=False)
+        graph = load_union(args.paths, include_ontology=False)
     else:
-        ds = load_dataset(include_shapes=args.include_shapes)
-    graph = union_graph(ds)
+        graph = load_union(include_shapes=args.include_shapes)
     result = push_graph(
         graph,
         layout,

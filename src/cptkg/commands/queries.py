@@ -6,8 +6,10 @@ import argparse
 import json
 from typing import Any
 
-from cptkg.commands._common import write_output
+from cptkg.commands.common import format_options, write_output
 from cptkg.errors import EXIT_OK
+from cptkg.formats import CATALOG_FORMATS
+from cptkg.tables import text_table
 
 
 def register(subparsers: Any) -> None:
@@ -15,15 +17,15 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "queries",
         help="list the stored queries (queries/*.rq): name, summary, parameters",
+        parents=[format_options(CATALOG_FORMATS, "table")],
     )
-    p.add_argument("--format", "-f", choices=["table", "json"], default="table")
     p.add_argument("--tag", metavar="TAG", help="only queries with this tag")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the catalog; return 0."""
-    from cptkg.catalog import load_catalog
+    from cptkg.catalog import load_catalog  # rdflib: only when a command runs
 
     catalog = [q for q in load_catalog().values() if not args.tag or args.tag in q.tags]
     if args.format == "json":
@@ -48,12 +50,12 @@ def run(args: argparse.Namespace) -> int:
         ]
         write_output((json.dumps(data, indent=2) + "\n").encode("utf-8"), None)
         return EXIT_OK
-    width = max((len(q.name) for q in catalog), default=4)
-    lines = []
+    rows: list[tuple[str, str]] = []
     for q in catalog:
-        lines.append(f"{q.name.ljust(width)}  {q.summary}")
+        rows.append((q.name, q.summary))
         if q.params:
-            lines.append(" " * (width + 2) + "params: " + ", ".join(s.describe() for s in q.params))
+            rows.append(("", "params: " + ", ".join(s.describe() for s in q.params)))
+    lines = text_table(rows)
     lines.append(f"({len(catalog)} queries; run one with 'cptkg query NAME [--param KEY=VALUE]')")
     write_output(("\n".join(lines) + "\n").encode("utf-8"), None)
     return EXIT_OK

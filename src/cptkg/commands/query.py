@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cptkg.commands._querying import (
-    add_graph_source_arguments,
-    add_param_argument,
-    add_result_arguments,
+from cptkg.commands.common import (
+    description,
+    graph_settings,
+    graph_source_options,
+    param_options,
+    result_options,
     write_result,
 )
+from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK
 
 
@@ -25,24 +28,21 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "query",
         help="run a stored query by name",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
+        parents=[param_options(), *result_options(), *graph_source_options()],
     )
     p.add_argument("name", metavar="NAME", help="stored query name (see 'cptkg queries')")
-    add_param_argument(p)
-    add_result_arguments(p)
-    add_graph_source_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the query and write its result; return 0."""
-    from cptkg.catalog import get_query
-    from cptkg.engines import get_engine
+    from cptkg.catalog import get_query  # rdflib: only when a command runs
     from cptkg.query import bind_params, parse_param_args, run_stored
 
     stored = get_query(args.name)
     params = parse_param_args(args.param)
     bind_params(stored, params)  # fail on a bad parameter before loading the graph
-    engine = get_engine(args)
+    engine = open_graph(graph_settings(args))
     write_result(run_stored(engine, stored, params), args)
     return EXIT_OK

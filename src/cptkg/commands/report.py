@@ -11,9 +11,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cptkg.commands._common import write_output
-from cptkg.commands._querying import add_graph_source_arguments
+from cptkg.commands.common import (
+    description,
+    format_options,
+    graph_settings,
+    graph_source_options,
+    output_options,
+    write_output,
+)
+from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK
+from cptkg.formats import OVERVIEW_FORMATS
 
 
 def register(subparsers: Any) -> None:
@@ -21,20 +29,21 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "report",
         help="regenerate the overview of a CPT code from the graph (Markdown or HTML)",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
+        parents=[
+            format_options(OVERVIEW_FORMATS, "md"),
+            output_options("write the report to FILE"),
+            *graph_source_options(),
+        ],
     )
     p.add_argument("code", metavar="CODE", help="the CPT code, e.g. 64866")
-    p.add_argument("--format", "-f", choices=["md", "html"], default="md")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
-    add_graph_source_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build and write the report; return 0."""
-    from cptkg.engines import get_engine
-    from cptkg.report import build_report, render
+    from cptkg.report import build_report, render  # rdflib: only when a command runs
 
-    report = build_report(get_engine(args), args.code)
+    report = build_report(open_graph(graph_settings(args)), args.code)
     write_output(render(report, args.format).encode("utf-8"), args.output)
     return EXIT_OK

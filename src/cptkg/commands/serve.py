@@ -13,20 +13,19 @@ import signal
 import sys
 from typing import Any
 
-from cptkg.commands._common import add_paths_argument
-from cptkg.errors import EXIT_OK
+from cptkg.commands.common import description, include_shapes_options, paths_options
+from cptkg.engines.settings import DEFAULT_GRAPH_IRI, DEFAULT_PORT
+from cptkg.errors import EXIT_OK, EndpointError, InputError
 
 
 def register(subparsers: Any) -> None:
     """Add the ``serve`` subparser."""
-    from cptkg.engines.settings import DEFAULT_PORT
-
     p = subparsers.add_parser(
         "serve",
         help="run a local SPARQL endpoint (oxigraph serve) preloaded with the graph",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
+        parents=[paths_options("serve"), include_shapes_options("load")],
     )
-    add_paths_argument(p, "serve")
     p.add_argument(
         "--port",
         "-p",
@@ -39,11 +38,6 @@ def register(subparsers: Any) -> None:
         metavar="DIR",
         help="keep the store in DIR (persistent; the graph is replaced on start) "
         "instead of in memory",
-    )
-    p.add_argument(
-        "--include-shapes",
-        action="store_true",
-        help="also load the SHACL shapes (shipped graph only)",
     )
     p.set_defaults(func=run)
 
@@ -58,18 +52,15 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; return 0 on Ctrl-C / SIGTERM, 2 if the server fails."""
-    from cptkg.engines.remote import DEFAULT_GRAPH_IRI
-    from cptkg.errors import EndpointError, InputError
-    from cptkg.load import load_dataset, union_graph
+    from cptkg.load import load_union  # rdflib: only when a command runs
     from cptkg.server import OxigraphServer
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a TCP port (0-65535)")
     if args.paths:
-        ds = load_dataset(args.paths, include_ontology=False)
+        graph = load_union(args.paths, include_ontology=False)
     else:
-        ds = load_dataset(include_shapes=args.include_shapes)
-    graph = union_graph(ds)
+        graph = load_union(include_shapes=args.include_shapes)
     server = OxigraphServer(args.port, location=args.location)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:

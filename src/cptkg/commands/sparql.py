@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cptkg.commands._querying import (
-    add_graph_source_arguments,
-    add_param_argument,
-    add_result_arguments,
+from cptkg.commands.common import (
+    description,
+    graph_settings,
+    graph_source_options,
+    param_options,
+    result_options,
     write_result,
 )
+from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK, InputError
 
 
@@ -26,13 +29,11 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "sparql",
         help="run an ad-hoc SPARQL query over the graph",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
+        parents=[param_options(), *result_options(), *graph_source_options()],
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the query text ('-': read stdin)")
     p.add_argument("--file", metavar="FILE", help="read the query from FILE")
-    add_param_argument(p)
-    add_result_arguments(p)
-    add_graph_source_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -56,9 +57,8 @@ def run(args: argparse.Namespace) -> int:
         text = sys.stdin.read() if args.query == "-" else args.query
     if not text.strip():
         raise InputError("the query is empty")
-    from cptkg.engines import get_engine
-    from cptkg.query import parse_param_args, run_sparql
+    from cptkg.query import parse_param_args, run_sparql  # rdflib: only when a command runs
 
     params = parse_param_args(args.param)
-    write_result(run_sparql(get_engine(args), text, params), args)
+    write_result(run_sparql(open_graph(graph_settings(args)), text, params), args)
     return EXIT_OK

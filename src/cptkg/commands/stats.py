@@ -5,21 +5,24 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from cptkg.commands._common import add_paths_argument, write_output
+from cptkg.commands.common import format_options, paths_options, write_output
 from cptkg.errors import EXIT_OK
+from cptkg.formats import STATS_FORMATS
 
 
 def register(subparsers: Any) -> None:
     """Add the ``stats`` subparser."""
-    p = subparsers.add_parser("stats", help="count triples per source file and instances per class")
-    add_paths_argument(p, "count")
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    p = subparsers.add_parser(
+        "stats",
+        help="count triples per source file and instances per class",
+        parents=[paths_options("count"), format_options(STATS_FORMATS, "text")],
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the statistics; return 0."""
-    from cptkg.load import load_dataset
+    from cptkg.load import load_dataset  # rdflib: only when a command runs
     from cptkg.stats import compute_stats
 
     ds = load_dataset(args.paths, include_ontology=False) if args.paths else load_dataset()

@@ -1,50 +1,60 @@
-"""Engine implementations of :class:`cptkg.engines.base.Engine`, and the one place that picks one.
+"""The engines behind :class:`cptkg.engines.base.Engine`, and :func:`open_graph`, the one place
+that picks and opens one.
 
-Commands never build an engine themselves: they call :func:`get_engine` with their parsed
-arguments. Issue 5 (``--endpoint URL``) and issue 6 (``--engine oxigraph``) extend
-:func:`get_engine`; every engine binds parameters the same way, with
-:func:`cptkg.engines.base.inject_values` (a VALUES block of ``n3()``-serialised terms first in the
-outermost WHERE group), so a stored query means the same thing on every engine.
+Every engine binds parameters the same way, with :func:`cptkg.engines.base.inject_values` (a
+VALUES block of ``n3()``-serialised terms first in the outermost WHERE group), so a stored
+query means the same thing on every engine. The engine modules are imported only when chosen:
+pyoxigraph and SPARQLWrapper stay out of a run on the default engine.
 """
 
 from __future__ import annotations
 
-import argparse
 from typing import TYPE_CHECKING
 
-from cptkg.engines.base import QueryError  # noqa: F401 - re-exported
+from cptkg.engines.settings import GraphSettings
 
 if TYPE_CHECKING:
-    from rdflib import Graph
-
     from cptkg.engines.base import Engine
 
 
-def get_engine(args: argparse.Namespace | None = None, graph: Graph | None = None) -> Engine:
-    """The engine a command should query.
+def open_graph(settings: GraphSettings | None = None) -> Engine:
+    """The engine ``settings`` ask for (default: rdflib over the shipped graph), loaded.
 
-    A :class:`~cptkg.engines.remote.RemoteEngine` when the command has an ``--endpoint`` option
-    and it (or ``$CPTKG_ENDPOINT``) is set; otherwise the embedded rdflib engine over
-    ``graph``, or over the shipped graph (ontology + ``data/**/*.ttl``, all named graphs merged
-    into one default graph) when ``graph`` is None. Options are read from ``args`` with
-    ``getattr``, so commands without them keep working; ``--engine`` (issue 6) goes here.
+    rdflib and Oxigraph hold ``settings.paths`` (empty: ``data/**/*.ttl``) after the shipped
+    ontology (and shapes) when asked, one named graph per source file; queries see their union.
+    Oxigraph keeps its store in ``settings.store`` when given. The remote engine reads the
+    endpoint's ``settings.graph`` as its default graph.
     """
-    from cptkg.engines.rdflib_engine import RdflibEngine
-    from cptkg.engines.settings import endpoint_of
+    settings = settings if settings is not None else GraphSettings()
+    paths = list(settings.paths) if settings.paths else None
+    if settings.engine == "remote":
+        from cptkg.engines.remote import RemoteEngine  # SPARQLWrapper: only for endpoints
 
-    if args is not None and graph is None and endpoint_of(args):
-        # --endpoint / $CPTKG_ENDPOINT, if the command has it (cptkg.engines.remote only then)
-        from cptkg.engines.remote import remote_engine_from_args
+        assert settings.endpoint is not None  # GraphSettings checks it
+        return RemoteEngine(
+            settings.endpoint,
+            default_graph=settings.graph,
+            timeout=settings.timeout,
+            credentials=settings.credentials,
+            use_env_credentials=False,
+        )
+    if settings.engine == "oxigraph":
+        from cptkg.engines.oxigraph_engine import OxigraphEngine  # pyoxigraph: only when chosen
 
-        remote = remote_engine_from_args(args)
-        if remote is not None:
-            return remote
-    if getattr(args, "engine", "rdflib") == "oxigraph":  # issue 6: embedded Oxigraph
-        from cptkg.engines.oxigraph_engine import engine_from_args
+        return OxigraphEngine.from_paths(
+            paths,
+            include_ontology=settings.include_ontology,
+            include_shapes=settings.include_shapes,
+            store_dir=settings.store,
+            progress=settings.progress,
+        )
+    from cptkg.engines.rdflib_engine import RdflibEngine  # rdflib: not for `cptkg --help`
+    from cptkg.load import load_dataset
 
-        return engine_from_args(args, graph)
-    if graph is None:
-        from cptkg.load import load_dataset, union_graph
-
-        graph = union_graph(load_dataset())
-    return RdflibEngine(graph)
+    return RdflibEngine.from_dataset(
+        load_dataset(
+            paths,
+            include_ontology=settings.include_ontology,
+            include_shapes=settings.include_shapes,
+        )
+    )

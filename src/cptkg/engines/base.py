@@ -7,13 +7,19 @@ engines can be compared value for value and written in the same formats.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.term import Identifier
 
 from cptkg.errors import CptkgError
+
+if TYPE_CHECKING:
+    from cptkg.intake.context import ContextProvider
+    from cptkg.shacl.report import ValidationResult
 
 Term = URIRef | Literal | BNode
 
@@ -41,14 +47,44 @@ QueryOutcome = SelectResult | bool | Graph
 """SELECT gives a SelectResult, ASK a bool, CONSTRUCT/DESCRIBE a Graph."""
 
 
+#: Receives the notes of a validation (e.g. a shape validated another way), one line each.
+NoteSink = Callable[[str], None]
+
+
 @runtime_checkable
 class Engine(Protocol):
-    """What every engine offers: run a query with parameters bound as RDF terms."""
+    """What every engine offers: load RDF files, run a query with parameters bound as RDF
+    terms, export the graph, validate it against SHACL shapes, and serve as the context new
+    data is validated in. Open one with :func:`cptkg.engines.open_graph`."""
 
     name: str
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run `sparql` with `bindings` (variable name without '?' -> RDF term)."""
+        ...
+
+    def load(self, paths: Iterable[Path | str]) -> None:
+        """Add RDF files (or directories of them), one named graph per source file."""
+        ...
+
+    def export(self, fmt: str) -> bytes:
+        """The graph serialised in `fmt` (see :data:`cptkg.formats.EXPORT_FORMATS`), deterministic
+        for the rdflib engine; TriG / N-Quads keep one named graph per source file."""
+        ...
+
+    def validate(
+        self,
+        shapes: Graph | None = None,
+        ontology: Graph | None = None,
+        *,
+        on_note: NoteSink | None = None,
+    ) -> ValidationResult:
+        """Validate the whole graph against `shapes` (default: the shipped shapes) with
+        `ontology` (default: the shipped ontology) as class hierarchy."""
+        ...
+
+    def context(self) -> ContextProvider:
+        """The graph as the context new data is validated in (:mod:`cptkg.intake.context`)."""
         ...
 
 

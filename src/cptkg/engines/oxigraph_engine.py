@@ -24,16 +24,30 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from cptkg import paths as _paths
-from cptkg.engines.base import QueryOutcome, SelectResult, inject_values
-from cptkg.errors import CptkgError, InputError, ParseError
-from cptkg.namespaces import GRAPH_BASE, PREFIXES
+from cptkg.engines.base import (
+    NoteSink,
+    QueryError,
+    QueryOutcome,
+    SelectResult,
+    inject_values,
+)
+from cptkg.engines.sparql_validation import validate_with_sparql
+from cptkg.errors import InputError, ParseError
+from cptkg.export import normalize_format
+from cptkg.load import source_files
+from cptkg.namespaces import PREFIXES
+from cptkg.progress import Progress
+
+if TYPE_CHECKING:
+    from cptkg.intake.context import ContextProvider
+    from cptkg.shacl.report import ValidationResult
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SOURCES_FILE = "cptkg-sources.json"
@@ -46,26 +60,6 @@ _FORMATS: dict[str, ox.RdfFormat] = {
     "nquads": ox.RdfFormat.N_QUADS,
 }
 _QUAD_FORMATS = {"trig", "nquads"}
-
-#: export format name (as :func:`cptkg.export.normalize_format` gives it) -> pyoxigraph format
-EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "json-ld": ox.RdfFormat.JSON_LD,
-    "trig": ox.RdfFormat.TRIG,
-    "nq": ox.RdfFormat.N_QUADS,
-    "nquads": ox.RdfFormat.N_QUADS,
-}
-
-
-def _query_error(message: str, hint: str | None = None) -> CptkgError:
-    try:
-        from cptkg.engines.base import QueryError
-    except ImportError:  # pragma: no cover - the engines package is always there
-        return CptkgError(message, hint=hint)
-    return QueryError(message, hint=hint)
 
 
 def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
@@ -85,21 +79,6 @@ def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     raise TypeError(f"unsupported term {term!r}")  # RDF-star triples: not used by cptkg
-
-
-def from_rdflib(term: Identifier) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    """An rdflib term as a pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 class _CountingReader:
@@ -152,15 +131,9 @@ class OxigraphEngine:
     ) -> OxigraphEngine:
         """An engine holding ``paths`` (default: the shipped graph) plus the ontology (and
         shapes) when asked, like :func:`cptkg.load.load_dataset`."""
-        from cptkg.load import _context_files, expand_paths, shipped_files
-
-        if paths is None:
-            files = shipped_files(include_ontology=include_ontology, include_shapes=include_shapes)
-        else:
-            given = expand_paths(list(paths))
-            resolved = {f.resolve() for f in given}
-            context = _context_files(include_ontology, include_shapes)
-            files = [f for f in context if f.resolve() not in resolved] + given
+        files = source_files(
+            paths, include_ontology=include_ontology, include_shapes=include_shapes
+        )
         engine = cls(path=store_dir)
         engine.load_files(files, progress=progress)
         return engine
@@ -185,8 +158,6 @@ class OxigraphEngine:
                 pass
             if len(self.store):
                 self.store.clear()
-        from cptkg.progress import Progress
-
         total = sum(s[2] for s in sources)
         with Progress("load", total=total, unit="bytes") as bar:
             if not progress:
@@ -197,13 +168,11 @@ class OxigraphEngine:
             self.store.flush()
             marker.write_text(json.dumps(sources), encoding="utf-8")
 
-    def load_file(
-        self, path: Path | str, graph_id: str | None = None, *, update: Any = None
-    ) -> None:
+    def load_file(self, path: Path | str, *, update: Any = None) -> None:
         """Load one RDF file into its named graph (quad formats: into their own graphs)."""
         p = Path(path)
         fmt = _paths.rdf_format(p)
-        gid = ox.NamedNode(graph_id or _paths.graph_iri(p))
+        gid = ox.NamedNode(_paths.graph_iri(p))
         base = p.resolve().as_uri()
         try:
             if fmt in _QUAD_FORMATS:
@@ -242,26 +211,27 @@ class OxigraphEngine:
         except OSError as exc:
             raise InputError(f"{p}: cannot read or load: {exc}") from None
 
-    # ------------------------------------------------------------------ querying
-    def raw_query(self, sparql: str) -> Any:
-        """Run ``sparql`` on the union default graph and return pyoxigraph's own result."""
-        return self.store.query(sparql, use_default_graph_as_union=True)
+    def load(self, paths: Iterable[Path | str]) -> None:
+        """Add RDF files (or directories), one named graph per source file."""
+        for f in source_files(paths, include_ontology=False):
+            self.load_file(f)
 
+    # ------------------------------------------------------------------ querying
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
         try:
             text = inject_values(sparql, bindings)
         except ValueError as exc:
-            raise _query_error(str(exc)) from None
+            raise QueryError(str(exc)) from None
         try:
             result = self.store.query(text, use_default_graph_as_union=True)
         except SyntaxError as exc:
             msg = " ".join(str(exc).split())
-            raise _query_error(
+            raise QueryError(
                 f"SPARQL syntax error: {msg}", hint="check the SPARQL 1.1 syntax of the query"
             ) from None
         except OSError as exc:
-            raise _query_error(f"SPARQL query failed: {exc}") from None
+            raise QueryError(f"SPARQL query failed: {exc}") from None
         if isinstance(result, ox.QuerySolutions):
             variables = [v.value for v in result.variables]
             cache: dict[Any, Any] = {}
@@ -280,7 +250,7 @@ class OxigraphEngine:
                         row.append(c)
                     rows.append(tuple(row))
             except (OSError, SyntaxError) as exc:
-                raise _query_error(f"SPARQL query failed: {exc}") from None
+                raise QueryError(f"SPARQL query failed: {exc}") from None
             return SelectResult(variables, rows)
         if isinstance(result, ox.QueryBoolean):
             return bool(result)
@@ -294,9 +264,23 @@ class OxigraphEngine:
     def __len__(self) -> int:
         return len(self.store)
 
-    def triples_count(self) -> int:
-        """Number of quads in the store (one per triple per source file)."""
-        return len(self.store)
+    # ------------------------------------------------------------------ validation
+    def validate(
+        self,
+        shapes: Graph | None = None,
+        ontology: Graph | None = None,
+        *,
+        on_note: NoteSink | None = None,
+    ) -> ValidationResult:
+        """Validate with the shapes compiled to SPARQL (:mod:`cptkg.shacl.sparql_runner`);
+        the ontology must be loaded in the store, as :func:`cptkg.engines.open_graph` does."""
+        return validate_with_sparql(self, shapes, ontology, on_note=on_note)
+
+    def context(self) -> ContextProvider:
+        """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
+        from cptkg.intake.context import context_for  # intake builds on the engines package
+
+        return context_for(self)
 
     # ------------------------------------------------------------------ export
     def union_triples(self) -> Iterator[ox.Triple]:
@@ -307,16 +291,17 @@ class OxigraphEngine:
             )
         )
 
-    def export(self, fmt: str, output: str | Path | IO[bytes] | None = None) -> bytes | None:
+    def export(self, fmt: str) -> bytes:
         """Serialise with pyoxigraph: Turtle / N-Triples / JSON-LD give the union of the
-        graphs, TriG / N-Quads one named graph per source file. ``output`` a path or binary
-        file: written there (returns None); None: returns the bytes."""
-        key = fmt.lower()
-        if key not in EXPORT_FORMATS:
-            raise InputError(
-                f"unknown export format {fmt!r}", hint="use ttl, nt, jsonld, trig or nq"
-            )
-        ofmt = EXPORT_FORMATS[key]
+        graphs, TriG / N-Quads one named graph per source file."""
+        data = self.write(fmt, None)
+        assert data is not None
+        return data
+
+    def write(self, fmt: str, output: str | Path | IO[bytes] | None) -> bytes | None:
+        """:meth:`export` streamed to ``output`` (a path or binary file; returns None), for
+        graphs too large to hold serialised in memory; None: returns the bytes."""
+        ofmt = _FORMATS[normalize_format(fmt)]
         prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
         out = str(output) if isinstance(output, Path) else output
         if ofmt in (ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS):
@@ -325,37 +310,9 @@ class OxigraphEngine:
             return ox.serialize(self.union_triples(), out, format=ofmt)
         return ox.serialize(self.union_triples(), out, format=ofmt, prefixes=prefixes)
 
-    def close(self) -> None:
-        """Flush an on-disk store."""
-        if self.path is not None:
-            self.store.flush()
-
 
 def _syntax_line(exc: SyntaxError) -> int | None:
     if getattr(exc, "lineno", None):
         return int(exc.lineno)  # type: ignore[arg-type]
     m = re.search(r"line (\d+)", str(exc))
     return int(m.group(1)) if m else None
-
-
-def engine_from_args(args: Any, graph: Graph | None = None) -> OxigraphEngine:
-    """The Oxigraph engine a command asked for with ``--engine oxigraph [--store DIR]``:
-    over the command's PATHs if it has any, else the shipped graph. An rdflib ``graph``
-    passed by the caller is copied into an in-memory store (small graphs only)."""
-    store_dir = getattr(args, "store", None)
-    if graph is not None:
-        engine = OxigraphEngine(path=store_dir)
-        engine.store.bulk_load(
-            graph.serialize(format="nt", encoding="utf-8"),
-            format=ox.RdfFormat.N_TRIPLES,
-            to_graph=ox.NamedNode(GRAPH_BASE + "merged"),
-        )
-        return engine
-    paths = getattr(args, "paths", None) or getattr(args, "data", None) or None
-    return OxigraphEngine.from_paths(
-        paths,
-        include_ontology=True,
-        include_shapes=bool(getattr(args, "include_shapes", False)),
-        store_dir=store_dir,
-        progress=True,
-    )

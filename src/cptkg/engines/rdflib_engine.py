@@ -1,14 +1,24 @@
-"""The embedded engine: SPARQL 1.1 over an in-memory rdflib Graph."""
+"""The embedded engine: SPARQL 1.1 over an in-memory rdflib Graph, pySHACL for validation."""
 
 from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Graph
+from rdflib import Dataset, Graph
 from rdflib.term import Identifier
 
-from cptkg.engines.base import QueryError, QueryOutcome, SelectResult, inject_values
+from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, inject_values
+from cptkg.export import export
+from cptkg.load import load_dataset, subject_sources, union_graph
+from cptkg.namespaces import bind_prefixes
+
+if TYPE_CHECKING:
+    from cptkg.intake.context import ContextProvider
+    from cptkg.shacl.report import ValidationResult
 
 
 class RdflibEngine:
@@ -21,8 +31,51 @@ class RdflibEngine:
 
     name = "rdflib"
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, dataset: Dataset | None = None) -> None:
+        """``graph``: what queries see; ``dataset``: the same triples, one named graph per
+        source file (kept for TriG / N-Quads export and for naming a subject's source file)."""
         self.graph = graph
+        self.dataset = dataset
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset) -> RdflibEngine:
+        """An engine over ``dataset``, its named graphs merged into one default graph."""
+        return cls(union_graph(dataset), dataset)
+
+    def load(self, paths: Iterable[Path | str]) -> None:
+        """Add RDF files (or directories), one named graph per source file."""
+        added = load_dataset(list(paths), include_ontology=False)
+        if self.dataset is None:  # the triples given at construction: the default graph
+            self.dataset = Dataset(default_union=True)
+            bind_prefixes(self.dataset)
+            for triple in self.graph:
+                self.dataset.default_graph.add(triple)
+        for s, p, o, c in added.quads((None, None, None, None)):
+            self.dataset.graph(c.identifier if isinstance(c, Graph) else c).add((s, p, o))
+            self.graph.add((s, p, o))
+
+    def export(self, fmt: str) -> bytes:
+        """The graph in ``fmt``, deterministic (see :func:`cptkg.export.export`)."""
+        return export(self.dataset if self.dataset is not None else self.graph, fmt)
+
+    def validate(
+        self,
+        shapes: Graph | None = None,
+        ontology: Graph | None = None,
+        *,
+        on_note: NoteSink | None = None,
+    ) -> ValidationResult:
+        """Validate the whole graph with pySHACL."""
+        from cptkg.shacl.pyshacl_runner import validate  # the report model: not for queries
+
+        return validate(self.graph, shapes=shapes, ontology=ontology)
+
+    def context(self) -> ContextProvider:
+        """Index look-ups on the graph, naming the source file of each typed subject."""
+        from cptkg.intake.context import GraphContext  # intake builds on the engines package
+
+        sources = subject_sources(self.dataset) if self.dataset is not None else None
+        return GraphContext(self.graph, sources)
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""

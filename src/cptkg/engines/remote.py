@@ -32,31 +32,35 @@ import re
 import socket
 import urllib.error
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cptkg.errors import EndpointError
+from rdflib import Graph
+from rdflib.query import Result
+from rdflib.term import Identifier
 
-if TYPE_CHECKING:  # rdflib is imported lazily: command registration must stay light
-    from rdflib.term import Identifier
-
-    from cptkg.engines.base import QueryOutcome, SelectResult
-
-from cptkg.engines.settings import (  # noqa: F401 - re-exported: cptkg.engines.remote.ENV_* etc.
-    DEFAULT_GRAPH_IRI,
-    DEFAULT_TIMEOUT,
-    ENDPOINT_DEFAULT_GRAPH,
-    ENV_AUTH,
-    ENV_ENDPOINT,
-    ENV_GRAPH,
-    ENV_PASSWORD,
-    ENV_STORE_ENDPOINT,
-    ENV_TIMEOUT,
-    ENV_UPDATE_ENDPOINT,
-    ENV_USER,
-    endpoint_from_env,
-    endpoint_of,
+from cptkg.engines.base import (
+    NoteSink,
+    QueryOutcome,
+    SelectResult,
+    inject_values,
+    mask_comments_and_strings,
 )
+from cptkg.engines.settings import (
+    ENV_PASSWORD,
+    ENV_USER,
+    Credentials,
+    env_timeout,
+)
+from cptkg.engines.sparql_validation import validate_with_sparql
+from cptkg.errors import EndpointError
+from cptkg.export import export
+
+if TYPE_CHECKING:
+    from cptkg.intake.context import ContextProvider
+    from cptkg.shacl.report import ValidationResult
 
 _SELECT_TYPES = ("application/sparql-results+json", "application/json")
 _GRAPH_TYPES = {
@@ -70,40 +74,7 @@ _GRAPH_TYPES = {
 _MAX_DETAIL = 300
 
 
-# --------------------------------------------------------------------------- credentials
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """HTTP credentials from the environment. ``repr`` never shows the password."""
-
-    user: str
-    password: str
-    scheme: str = "basic"  # or "digest"
-
-    def __repr__(self) -> str:
-        return f"Credentials(user={self.user!r}, password='***', scheme={self.scheme!r})"
-
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Credentials | None:
-        """Credentials from ``CPTKG_ENDPOINT_USER`` / ``_PASSWORD`` / ``_AUTH``, or None."""
-        env = os.environ if environ is None else environ
-        user = env.get(ENV_USER, "")
-        password = env.get(ENV_PASSWORD, "")
-        if not user and not password:
-            return None
-        if not user:
-            raise EndpointError(
-                f"{ENV_PASSWORD} is set but {ENV_USER} is not",
-                hint=f"set {ENV_USER} to the endpoint's user name",
-            )
-        scheme = env.get(ENV_AUTH, "basic").strip().lower() or "basic"
-        if scheme not in ("basic", "digest"):
-            raise EndpointError(
-                f"{ENV_AUTH}={scheme!r} is not an HTTP authentication scheme cptkg knows",
-                hint="use basic or digest",
-            )
-        return cls(user, password, scheme)
+# --------------------------------------------------------------------------- URLs
 
 
 def redact_url(url: str) -> str:
@@ -241,40 +212,6 @@ def derive_layout(
     return EndpointLayout(query=query, update=update, store=store)
 
 
-# --------------------------------------------------------------------------- settings
-
-
-def env_timeout(environ: dict[str, str] | None = None) -> float:
-    """``CPTKG_ENDPOINT_TIMEOUT`` in seconds, or :data:`DEFAULT_TIMEOUT`."""
-    env = os.environ if environ is None else environ
-    raw = env.get(ENV_TIMEOUT, "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value > 0:
-        raise EndpointError(f"{ENV_TIMEOUT}={raw!r} is not a positive number of seconds")
-    return value
-
-
-def resolve_graph(graph: str | None) -> str | None:
-    """The named graph to use: ``graph``, else ``$CPTKG_GRAPH``, else :data:`DEFAULT_GRAPH_IRI`;
-    ``"default"`` (or an empty value) means the endpoint's own default graph (None)."""
-    value = graph if graph is not None else os.environ.get(ENV_GRAPH) or DEFAULT_GRAPH_IRI
-    value = value.strip()
-    if not value or value == ENDPOINT_DEFAULT_GRAPH:
-        return None
-    parts = urllib.parse.urlsplit(value)
-    if not parts.scheme or re.search(r"[\s<>\"{}|\\^`]", value):
-        raise EndpointError(
-            f"graph {value!r} is not an absolute IRI",
-            hint=f"give an IRI such as {DEFAULT_GRAPH_IRI}, or 'default' for the default graph",
-        )
-    return value
-
-
 # --------------------------------------------------------------------------- failures
 
 
@@ -396,8 +333,6 @@ class RemoteEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` on the endpoint with ``bindings`` injected as a VALUES block."""
-        from cptkg.engines.base import inject_values
-
         text = inject_values(sparql, bindings)
         kind = query_form(text)
         if kind in ("SELECT", "ASK"):
@@ -405,6 +340,38 @@ class RemoteEngine:
             return self._parse_results(body, ctype, kind)
         body, ctype = self._request(text, "turtle")
         return self._parse_graph(body, ctype)
+
+    def load(self, paths: Iterable[Path | str]) -> None:
+        """Not offered: a remote graph is replaced as a whole with ``cptkg push``."""
+        raise EndpointError(
+            f"SPARQL endpoint {self.display_url}: adding files through the query endpoint is "
+            "not supported",
+            hint="load the graph into the store with `cptkg push PATH ... --endpoint URL`",
+        )
+
+    def export(self, fmt: str) -> bytes:
+        """The endpoint's (default) graph, fetched with one CONSTRUCT, in ``fmt``; TriG and
+        N-Quads put it in the default graph."""
+        graph = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        assert isinstance(graph, Graph)
+        return export(graph, fmt)
+
+    def validate(
+        self,
+        shapes: Graph | None = None,
+        ontology: Graph | None = None,
+        *,
+        on_note: NoteSink | None = None,
+    ) -> ValidationResult:
+        """Validate with the shapes compiled to SPARQL, run on the endpoint (the ontology
+        must be in the endpoint's graph, as ``cptkg push`` puts it)."""
+        return validate_with_sparql(self, shapes, ontology, on_note=on_note)
+
+    def context(self) -> ContextProvider:
+        """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
+        from cptkg.intake.context import context_for  # intake builds on the engines package
+
+        return context_for(self)
 
     # -- HTTP
 
@@ -450,10 +417,6 @@ class RemoteEngine:
     # -- parsing
 
     def _parse_results(self, body: bytes, ctype: str, kind: str) -> SelectResult | bool:
-        from rdflib.query import Result
-
-        from cptkg.engines.base import SelectResult
-
         media = _media_type(ctype)
         if media not in _SELECT_TYPES:
             raise self._fail(
@@ -476,9 +439,7 @@ class RemoteEngine:
         rows = [tuple(row) for row in result]  # a ResultRow holds its terms in variable order
         return SelectResult(variables, rows)  # type: ignore[arg-type]
 
-    def _parse_graph(self, body: bytes, ctype: str):  # noqa: ANN202 - rdflib Graph
-        from rdflib import Graph
-
+    def _parse_graph(self, body: bytes, ctype: str) -> Graph:
         media = _media_type(ctype)
         fmt = _GRAPH_TYPES.get(media)
         if fmt is None:
@@ -502,8 +463,6 @@ _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 def query_form(sparql: str) -> str:
     """The query form of ``sparql``: SELECT, ASK, CONSTRUCT or DESCRIBE (comments, strings
     and IRIs ignored; PREFIX / BASE declarations skipped)."""
-    from cptkg.engines.base import mask_comments_and_strings
-
     m = _FORM.search(mask_comments_and_strings(sparql))
     if m is None:
         raise EndpointError(
@@ -511,20 +470,3 @@ def query_form(sparql: str) -> str:
             hint="SPARQL Update is not run through the query endpoint",
         )
     return m.group(1).upper()
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def remote_engine_from_args(args: object) -> RemoteEngine | None:
-    """A :class:`RemoteEngine` for the command's ``--endpoint`` / ``--graph`` / ``--timeout``
-    (or their environment variables), or None when no endpoint is configured."""
-    url = endpoint_of(args)
-    if not url:
-        return None
-    timeout = getattr(args, "timeout", None)
-    if timeout is not None and not timeout > 0:
-        raise EndpointError(f"--timeout {timeout:g}: must be a positive number of seconds")
-    return RemoteEngine(
-        url, default_graph=resolve_graph(getattr(args, "graph", None)), timeout=timeout
-    )

@@ -164,6 +164,15 @@ class SparqlContext:
         )
         return [(s, str(lab) if lab is not None else None) for s, lab in rows]
 
+    def source_of(self, iri: Node) -> str | None:
+        """The file (relative to the project) whose named graph types ``iri``, if any."""
+        from cptkg.load import graph_source
+
+        rows = self._select(
+            f"SELECT ?g WHERE {{ GRAPH ?g {{ {iri.n3()} a ?c }} }} ORDER BY ?g LIMIT 1"
+        )
+        return next((graph_source(str(g)) for (g,) in rows), None)
+
 
 def context_for(engine: Engine) -> ContextProvider:
     """The context look-ups over ``engine``: index look-ups on its rdflib Graph when it has one,

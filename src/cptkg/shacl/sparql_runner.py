@@ -13,6 +13,7 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from cptkg.engines.base import Engine, SelectResult
 from cptkg.load import load_ontology, load_shapes
 from cptkg.namespaces import bind_prefixes
 from cptkg.progress import Progress
@@ -46,7 +47,13 @@ class CompiledValidation:
 
 
 # --------------------------------------------------------------------------- running
-def subclass_closure(engine: Any) -> dict[URIRef, set[URIRef]]:
+def _select(engine: Engine, sparql: str) -> SelectResult:
+    result = engine.query(sparql)
+    assert isinstance(result, SelectResult)
+    return result
+
+
+def subclass_closure(engine: Engine) -> dict[URIRef, set[URIRef]]:
     """class -> all its (transitive) subclasses, read from the store."""
     direct: dict[URIRef, set[URIRef]] = {}
     rows = engine.query(
@@ -91,7 +98,7 @@ def _pick_message(messages: list[Literal]) -> str | None:
 
 
 def validate_engine(
-    engine: Any,
+    engine: Engine,
     shapes: Graph | None = None,
     ontology: Graph | None = None,
     *,
@@ -200,7 +207,7 @@ def _report_graph(findings: list[Finding]) -> Graph:
 
 
 def _fallback(
-    engine: Any, compiled: CompiledShapes, ontology: Graph | None, ns: Graph
+    engine: Engine, compiled: CompiledShapes, ontology: Graph | None, ns: Graph
 ) -> tuple[list[Finding], list[str]]:
     """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
     neighbourhood of those nodes (extracted from the store) plus the ontology."""

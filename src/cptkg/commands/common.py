@@ -1,0 +1,285 @@
+"""What the commands share: argparse parent parsers for the common options, the one function
+turning parsed options into :class:`~cptkg.engines.settings.GraphSettings`, the report
+writers, and writing output (kept free of heavy imports: ``cptkg --help`` builds every parser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from cptkg.engines.settings import (
+    DEFAULT_GRAPH_IRI,
+    DEFAULT_TIMEOUT,
+    EMBEDDED_ENGINES,
+    ENV_ENDPOINT,
+    ENV_ENGINE,
+    ENV_GRAPH,
+    ENV_PASSWORD,
+    ENV_TIMEOUT,
+    ENV_USER,
+    GraphSettings,
+    endpoint_from_env,
+)
+from cptkg.errors import InputError
+from cptkg.formats import QUERY_OUTPUT_FORMATS, REPORT_FORMATS
+from cptkg.fsutil import atomic_write
+
+if TYPE_CHECKING:
+    from cptkg.engines.base import QueryOutcome
+
+
+class Report(Protocol):
+    """A validation report (:class:`cptkg.shacl.report.ValidationResult`,
+    :class:`cptkg.intake.report.IntakeReport`)."""
+
+    @property
+    def conforms(self) -> bool: ...
+
+    def to_text(self) -> str: ...
+
+    def to_json(self) -> str: ...
+
+    def to_turtle(self) -> str: ...
+
+
+#: How each of :data:`cptkg.formats.REPORT_FORMATS` is written.
+REPORT_WRITERS: dict[str, Callable[[Report], str]] = {
+    "text": lambda r: r.to_text(),
+    "turtle": lambda r: r.to_turtle(),
+    "json": lambda r: r.to_json(),
+}
+assert tuple(REPORT_WRITERS) == REPORT_FORMATS
+
+
+def report_text(report: Report, fmt: str) -> str:
+    """``report`` in ``fmt``, one of :data:`cptkg.formats.REPORT_FORMATS`."""
+    return REPORT_WRITERS[fmt](report)
+
+
+def write_report(report: Report, fmt: str, output: str | None = None) -> None:
+    """Write ``report`` in ``fmt`` to ``output`` or stdout."""
+    write_output(report_text(report, fmt).encode("utf-8"), output)
+
+
+def write_output(data: bytes, output: str | None) -> None:
+    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None or '-'."""
+    if output is None or output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    atomic_write(Path(output), data)
+
+
+def description(doc: str | None) -> str | None:
+    """A command's ``--help`` description: its module docstring after the first paragraph."""
+    return doc.split("\n\n", 1)[1] if doc else None
+
+
+# --------------------------------------------------------------------------- parent parsers
+
+
+def _parent() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(add_help=False)
+
+
+def paths_options(what: str) -> argparse.ArgumentParser:
+    """``PATH ...``: RDF files or directories (default: the shipped graph)."""
+    p = _parent()
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"RDF files or directories to {what} (default: the shipped graph, "
+        "ontology/cptkg.ttl + data/**/*.ttl)",
+    )
+    return p
+
+
+def include_shapes_options(what: str) -> argparse.ArgumentParser:
+    """``--include-shapes``."""
+    p = _parent()
+    p.add_argument(
+        "--include-shapes",
+        action="store_true",
+        help=f"also {what} the SHACL shapes (shipped graph only)",
+    )
+    return p
+
+
+def engine_options(*, data: bool) -> argparse.ArgumentParser:
+    """``--engine rdflib|oxigraph`` and ``--store DIR``; with ``data``, ``--data PATH`` for
+    commands without ``PATH`` arguments."""
+    p = _parent()
+    p.add_argument(
+        "--engine",
+        choices=EMBEDDED_ENGINES,
+        default=os.environ.get(ENV_ENGINE, "rdflib"),
+        help="embedded engine: rdflib (default; fine for the shipped graph) or oxigraph "
+        "(pyoxigraph, for graphs of millions of triples; validate then runs the shapes "
+        "compiled to SPARQL)",
+    )
+    p.add_argument(
+        "--store",
+        metavar="DIR",
+        help="with --engine oxigraph: keep the store on disk in DIR (reused while the "
+        "source files are unchanged)",
+    )
+    if data:
+        p.add_argument(
+            "--data",
+            action="append",
+            metavar="PATH",
+            help="query these RDF files or directories (plus the ontology) instead of the "
+            "shipped graph (repeatable)",
+        )
+    return p
+
+
+def endpoint_options(*, graph_help: str | None = None) -> argparse.ArgumentParser:
+    """``--endpoint URL``, ``--graph IRI`` and ``--timeout S``."""
+    p = _parent()
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        default=None,
+        help=f"SPARQL 1.1 query endpoint to run against instead of the embedded graph "
+        f"(default: ${ENV_ENDPOINT} if set). Credentials: ${ENV_USER} / ${ENV_PASSWORD}",
+    )
+    p.add_argument(
+        "--graph",
+        metavar="IRI",
+        default=None,
+        help=graph_help
+        or f"named graph queried as the default graph on the endpoint (default: ${ENV_GRAPH} "
+        f"or {DEFAULT_GRAPH_IRI}, where 'cptkg push' writes; 'default' = the endpoint's own "
+        "default graph)",
+    )
+    p.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=float,
+        default=None,
+        help=f"seconds per HTTP request (default: ${ENV_TIMEOUT} or {DEFAULT_TIMEOUT:g})",
+    )
+    return p
+
+
+def graph_source_options() -> list[argparse.ArgumentParser]:
+    """Where a query runs: an embedded engine or a SPARQL endpoint."""
+    return [engine_options(data=True), endpoint_options()]
+
+
+def format_options(
+    choices: Sequence[str], default: str | None, help: str | None = None
+) -> argparse.ArgumentParser:
+    """``--format/-f`` with ``choices`` read from a format registry."""
+    p = _parent()
+    p.add_argument("--format", "-f", choices=list(choices), default=default, help=help)
+    return p
+
+
+def output_options(help: str = "write to FILE instead of stdout") -> argparse.ArgumentParser:
+    """``-o/--output FILE``."""
+    p = _parent()
+    p.add_argument("-o", "--output", metavar="FILE", help=help)
+    return p
+
+
+def max_bytes_options(what: str) -> argparse.ArgumentParser:
+    """``--max-bytes BYTES``."""
+    p = _parent()
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help=f"refuse {what} larger than this before parsing (default 20 MB)",
+    )
+    return p
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def graph_settings(
+    args: argparse.Namespace,
+    *,
+    paths: Sequence[str] | None = None,
+    ontology_with_paths: bool = True,
+) -> GraphSettings:
+    """The graph the parsed options ask for: the endpoint (``--endpoint`` or
+    ``$CPTKG_ENDPOINT``, for commands with ``--endpoint``) with ``--graph`` / ``--timeout``,
+    else ``--engine`` / ``--store`` over ``paths`` (default: ``PATH ...`` or ``--data``; none:
+    the shipped graph). Given paths come with the shipped ontology when
+    ``ontology_with_paths``; ``--include-shapes`` applies to the shipped graph."""
+    if hasattr(args, "endpoint"):
+        endpoint = args.endpoint or endpoint_from_env()
+        if endpoint:
+            return GraphSettings.remote(endpoint, graph=args.graph, timeout=args.timeout)
+    if paths is None:
+        paths = getattr(args, "paths", None) or getattr(args, "data", None) or ()
+    with_context = ontology_with_paths or not paths
+    store = getattr(args, "store", None)
+    return GraphSettings(
+        engine=getattr(args, "engine", "rdflib"),
+        paths=tuple(Path(p) for p in paths),
+        include_ontology=with_context,
+        include_shapes=with_context and getattr(args, "include_shapes", False),
+        store=Path(store) if store else None,
+    )
+
+
+# --------------------------------------------------------------------------- query results
+
+
+def param_options() -> argparse.ArgumentParser:
+    """``--param KEY=VALUE`` (repeatable)."""
+    p = _parent()
+    p.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        metavar="KEY=VALUE",
+        default=[],
+        help="bind a query parameter (repeatable); values are bound as RDF terms, never "
+        "pasted into the query",
+    )
+    return p
+
+
+def result_options() -> list[argparse.ArgumentParser]:
+    """``--format``, ``--max-width`` and ``-o/--output`` for query results."""
+    width = _parent()
+    width.add_argument(
+        "--max-width",
+        type=int,
+        default=60,
+        metavar="N",
+        help="table format: cut cells longer than N characters (0: no limit; default 60)",
+    )
+    return [
+        format_options(
+            QUERY_OUTPUT_FORMATS,
+            "table",
+            "table (default, for people); csv, tsv, sparql-json: the W3C SPARQL 1.1 result "
+            "formats; json: a list of objects; turtle/nt/json-ld for CONSTRUCT/DESCRIBE",
+        ),
+        width,
+        output_options(),
+    ]
+
+
+def write_result(outcome: QueryOutcome, args: argparse.Namespace) -> None:
+    """Format ``outcome`` as ``--format`` and write it to ``--output`` or stdout."""
+    from cptkg.results import format_result
+
+    try:
+        text = format_result(outcome, args.format, max_width=args.max_width or None)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    write_output(text.encode("utf-8"), args.output)
