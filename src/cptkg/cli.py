@@ -34,6 +34,7 @@ COMMAND_MODULES: list[str] = [
     "query",
     "sparql",
     "report",
+    "code",
 ]
 COMMAND_MODULES += [
     "add",

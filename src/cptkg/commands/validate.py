@@ -87,8 +87,11 @@ def run(args: argparse.Namespace) -> int:
     if args.paths:
         result = validate_paths(args.paths, context=None, shapes=shapes, ontology=ontology)
     else:
+        from cptkg.codes.checks import add_to_validation, check_graph
+
         data = union_graph(load_dataset())
         result = validate(data, shapes=shapes, ontology=ontology)
+        result = add_to_validation(result, check_graph(data))  # codes vs. their releases
     return _write_report(result, args)
 
 
