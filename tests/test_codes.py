@@ -215,3 +215,27 @@ def test_cli_code_lookups(run_cli):
     assert r.returncode == 2 and "G51.9 " in r.stderr and "not a code of" in r.stderr
     r = run_cli("code", "H02.239", "--format", "json")
     assert r.returncode == 0 and "policy-aetna-cpb-0366" in r.stdout
+
+
+def test_stored_check_finds_category_and_unreleased_codes(shipped_union):
+    from cptkg.engines.rdflib_engine import RdflibEngine
+    from cptkg.query import run_stored
+
+    g = Graph()
+    g += shipped_union
+    policy = KG["policy-aetna-cpb-0366"]
+    category = KG["icd10cm-H02.23"]
+    g.add((category, RDF.type, CPTKG.ICD10CMCode))
+    g.add((category, SKOS.notation, Literal("H02.23")))
+    g.add((category, CPTKG.billable, Literal(False)))
+    g.add((category, PROV.wasDerivedFrom, KG["codeset-icd10cm-fy2026"]))
+    invented = KG["icd10cm-G51.99"]
+    g.add((invented, RDF.type, CPTKG.ICD10CMCode))
+    g.add((invented, SKOS.notation, Literal("G51.99")))
+    g.add((policy, CPTKG.supportingDiagnosis, category))
+    g.add((policy, CPTKG.supportingDiagnosis, invented))
+    rows = run_stored(RdflibEngine(g), "check-policy-diagnosis-codes").as_dicts()
+    assert [(str(r["icd10cm"]), str(r["problem"])) for r in rows] == [
+        ("G51.99", "not derived from an ICD-10-CM release"),
+        ("H02.23", "not billable"),
+    ]
