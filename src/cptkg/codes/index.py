@@ -256,8 +256,15 @@ def write_index(release: Release, path: Path) -> None:
     """Build the index of ``release`` from its source file into ``path`` (atomically)."""
     from cptkg.codes.build import read_release
 
-    source = release.file_path()
     groups, codes = read_release(release)
+    write_entries(release, path, groups, codes)
+
+
+def write_entries(
+    release: Release, path: Path, groups: list[CodeEntry], codes: list[CodeEntry]
+) -> None:
+    """Write an index of ``groups`` and ``codes`` (release order) of ``release`` to ``path``."""
+    source = release.file_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
