@@ -27,6 +27,7 @@ def pos():
     return open_index(POS_20240502)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the package's importlib.resources use
 def test_index_holds_the_whole_release(icd):
     import simple_icd_10_cm as package
 
@@ -239,3 +240,18 @@ def test_stored_check_finds_category_and_unreleased_codes(shipped_union):
         ("G51.99", "not derived from an ICD-10-CM release"),
         ("H02.23", "not billable"),
     ]
+
+
+def test_used_code_triples_describe_real_codes_only():
+    from cptkg.codes.rdf import used_code_triples
+
+    g = _policy(diagnoses=["G51.1", "G51.99"], pos=["21", "98"])
+    found = used_code_triples(g)
+    assert found.value(KG["icd10cm-G51.1"], SKOS.prefLabel) == Literal(
+        "Geniculate ganglionitis", lang="en"
+    )
+    assert (KG["icd10cm-G51.1"], RDF.type, CPTKG.ICD10CMCode) in found
+    assert (KG["pos-21"], RDF.type, CPTKG.PlaceOfServiceCode) in found
+    assert not list(found.triples((KG["icd10cm-G51.99"], None, None)))
+    assert not list(found.triples((KG["pos-98"], None, None)))
+    assert checks.check_graph(g + found) == checks.check_graph(g)

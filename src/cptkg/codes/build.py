@@ -9,6 +9,7 @@ code set is read from its FHIR CodeSystem XML (``concept/code`` and ``concept/di
 
 from __future__ import annotations
 
+import warnings
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -31,7 +32,10 @@ def read_release(release: Release) -> tuple[list[CodeEntry], list[CodeEntry]]:
 def read_icd10cm(release: Release) -> tuple[list[CodeEntry], list[CodeEntry]]:
     """Chapters and blocks, and every code, of an ICD-10-CM release shipped by
     simple-icd-10-cm (the installed package must ship ``release.file_name``)."""
-    import simple_icd_10_cm as icd
+    with warnings.catch_warnings():
+        # the package reads its data with importlib.resources' deprecated read_text
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd
 
     release.file_path()  # the package must ship exactly this file
     groups: list[CodeEntry] = []

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, SKOS, XSD
 
-from cptkg.codes.index import CodeEntry, open_index
-from cptkg.codes.releases import ICD10CM, Release
+from cptkg.codes.checks import CODE_USES, notation_of
+from cptkg.codes.index import CodeEntry, normalise_notation, open_index
+from cptkg.codes.releases import ICD10CM, Release, latest
 from cptkg.namespaces import CPTKG, KG
 
 _CLASSES = {ICD10CM: CPTKG.ICD10CMCode, "pos": CPTKG.PlaceOfServiceCode}
@@ -65,3 +66,28 @@ def write_nquads(release: Release, out: TextIO) -> int:
         f"{Literal(index.meta.get('sha256', ''), datatype=XSD.string).n3()} {graph} .\n"
     )
     return count + 1
+
+
+def used_code_triples(graph: Graph) -> Graph:
+    """The newest releases' description of every code ``graph`` uses (through
+    :data:`~cptkg.codes.checks.CODE_USES`) that the release holds: type, notation, descriptor,
+    scheme, billable flag and source. Added to the validation context of new data, it lets a
+    policy cite any real code (``G51.1``) without declaring it; codes not in the release get
+    nothing and are reported by the checks."""
+    found = Graph()
+    for predicate, (system, _billable) in CODE_USES.items():
+        release = latest(system)
+        index = open_index(release)
+        for code in set(graph.objects(None, predicate)):
+            notation = notation_of(graph, code, system)
+            entry = index.get(normalise_notation(system, notation)) if notation else None
+            if entry is None or entry.is_group or not isinstance(code, URIRef):
+                continue
+            found.add((code, RDF.type, _CLASSES[system]))
+            found.add((code, SKOS.notation, Literal(entry.notation)))
+            found.add((code, SKOS.prefLabel, Literal(entry.label, lang="en")))
+            found.add((code, SKOS.inScheme, _SCHEMES[system]))
+            found.add((code, PROV.wasDerivedFrom, URIRef(release.source_iri)))
+            if system == ICD10CM:
+                found.add((code, CPTKG.billable, Literal(entry.billable)))
+    return found
