@@ -255,3 +255,15 @@ def test_used_code_triples_describe_real_codes_only():
     assert not list(found.triples((KG["icd10cm-G51.99"], None, None)))
     assert not list(found.triples((KG["pos-98"], None, None)))
     assert checks.check_graph(g + found) == checks.check_graph(g)
+
+
+def test_unwritable_cache_is_a_clear_error(tmp_path, monkeypatch):
+    from cptkg.codes import index as index_module
+    from cptkg.errors import CptkgError
+
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    monkeypatch.setenv("CPTKG_CACHE_DIR", str(blocked))
+    with pytest.raises(CptkgError, match="cannot build") as err:
+        index_module.open_index(POS_20240502)
+    assert "CPTKG_CACHE_DIR" in (err.value.hint or "")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cptkg.codes.releases import ICD10CM, Release
+from cptkg.errors import CptkgError
 
 #: Kinds of entry: chapters and blocks group codes; categories, subcategories and
 #: extensions (codes made with a 7th character) are codes.
@@ -80,7 +81,10 @@ def file_sha256(path: Path) -> str:
         return str(known["sha256"])
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     stamps[key] = {"mark": mark, "sha256": digest}
-    _atomic_write(stamp, json.dumps(stamps, indent=1).encode("utf-8"))
+    try:
+        _atomic_write(stamp, json.dumps(stamps, indent=1).encode("utf-8"))
+    except OSError:
+        pass  # a read-only cache only costs rehashing next time
     return digest
 
 
@@ -310,7 +314,13 @@ def open_index(release: Release) -> CodeIndex:
     if path in _OPEN:
         return _OPEN[path]
     if not path.is_file():
-        write_index(release, path)
+        try:
+            write_index(release, path)
+        except OSError as exc:
+            raise CptkgError(
+                f"cannot build the {release.label} index in {path.parent}: {exc}",
+                hint="set CPTKG_CACHE_DIR to a writable directory",
+            ) from None
     index = CodeIndex(release, path)
     _OPEN[path] = index
     return index
