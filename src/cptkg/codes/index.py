@@ -111,6 +111,7 @@ class CodeIndex:
         self.release = release
         self.path = path
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._db.execute("PRAGMA cache_size = -32768")  # keep read pages: up to 32 MiB
         self.meta: dict[str, str] = dict(self._db.execute("SELECT key, value FROM meta"))
 
     def close(self) -> None:
