@@ -33,6 +33,12 @@ DEFECTS = {
         "cptkg:appliesToCode kg:cpt-64866 ; cptkg:coverage cptkg:coverage-not-stated .",
         "policy-x",
     ),
+    "check-policy-diagnosis-codes": (
+        "kg:icd10cm-S04.5 a cptkg:ICD10CMCode ; skos:notation 'S04.5' ; cptkg:billable false ; "
+        "prov:wasDerivedFrom kg:codeset-icd10cm-fy2026 . "
+        "kg:policy-aetna-cpb-0745 cptkg:supportingDiagnosis kg:icd10cm-S04.5 .",
+        "policy-aetna-cpb-0745",
+    ),
     "check-dangling-references": (
         "kg:procedure-64866 cptkg:indication kg:indication-typo .",
         "indication-typo",

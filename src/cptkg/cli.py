@@ -34,6 +34,7 @@ COMMAND_MODULES: list[str] = [
     "query",
     "sparql",
     "report",
+    "code",
     "add",
     "import_csv",
     "diff",

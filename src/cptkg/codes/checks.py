@@ -1,0 +1,287 @@
+"""Code-aware checks of a graph against the code-system releases: every ICD-10-CM and
+place-of-service code a graph uses or declares must exist in the release in force, a
+diagnosis used where a billable code is needed must be billable, and a declared code's
+descriptor must be the release's, verbatim.
+
+:func:`check_graph` is the entry point for every path where codes enter (validation of the
+shipped graph, of new files, of CSV intake): it returns one :class:`CodeProblem` per code and
+use, each with its rule, severity and message. :func:`add_to_validation` merges them into a
+SHACL :class:`~cptkg.shacl.report.ValidationResult`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib.namespace import SH, SKOS
+from rdflib.term import Node
+
+from cptkg.codes.index import CodeEntry, CodeIndex, normalise_notation, open_index
+from cptkg.codes.releases import ICD10CM, POS, Release, release_for
+from cptkg.namespaces import CPTKG, KG
+from cptkg.shacl.report import Finding, ValidationResult
+
+#: Base of the rule IRIs of the code checks.
+RULE_BASE = "https://w3id.org/cptkg/rule/"
+
+#: Rule names.
+NOT_IN_RELEASE = "code-not-in-release"
+NOT_BILLABLE = "code-not-billable"
+DESCRIPTOR_DIFFERS = "descriptor-differs"
+BILLABLE_FLAG_DIFFERS = "billable-flag-differs"
+RELEASE_NOT_IN_FORCE = "release-not-in-force"
+
+#: Properties whose values are codes used: (system, whether a billable code is needed).
+CODE_USES: dict[URIRef, tuple[str, bool]] = {
+    CPTKG.supportingDiagnosis: (ICD10CM, True),
+    CPTKG.diagnosisCode: (ICD10CM, True),
+    CPTKG.supportingDiagnosisCategory: (ICD10CM, False),
+    CPTKG.allowedPlaceOfService: (POS, True),
+    CPTKG.placeOfService: (POS, True),
+}
+#: Classes of declared codes and their system.
+CODE_CLASSES: dict[URIRef, str] = {CPTKG.ICD10CMCode: ICD10CM, CPTKG.PlaceOfServiceCode: POS}
+#: Local-name prefixes of code IRIs (``kg:icd10cm-G51.0``, ``kg:pos-21``).
+IRI_PREFIXES: dict[str, str] = {ICD10CM: str(KG) + "icd10cm-", POS: str(KG) + "pos-"}
+_SYSTEM_NAMES = {ICD10CM: "ICD-10-CM", POS: "place-of-service"}
+
+
+@dataclass(frozen=True)
+class CodeProblem:
+    """One problem with one code in one place of the graph."""
+
+    rule: str
+    severity: str  #: "Violation" or "Info"
+    message: str
+    system: str
+    notation: str
+    #: the node using the code (a policy, indication, ...) or the code node declared
+    subject: Node
+    #: the property through which the code is used (None: the code node itself)
+    predicate: URIRef | None
+    code: Node
+    release: str
+    suggestions: tuple[str, ...] = field(default=())
+
+    @property
+    def rule_iri(self) -> URIRef:
+        """The rule as an IRI."""
+        return URIRef(RULE_BASE + self.rule)
+
+
+def notation_of(graph: Graph, code: Node, system: str) -> str | None:
+    """The notation of a code node: its ``skos:notation``, else its IRI's local name."""
+    value = graph.value(code, SKOS.notation)
+    if value is not None:
+        return str(value)
+    prefix = IRI_PREFIXES[system]
+    if isinstance(code, URIRef) and str(code).startswith(prefix):
+        return str(code)[len(prefix) :]
+    return None
+
+
+def check_graph(graph: Graph, *, on: dt.date | None = None) -> list[CodeProblem]:
+    """Problems of every code ``graph`` uses (through :data:`CODE_USES`) or declares (nodes
+    of :data:`CODE_CLASSES`), checked against the release in force on the using subject's
+    ``cptkg:effectiveDate`` (else ``on``, else the newest release)."""
+    checker = _Checker(graph, on)
+    for predicate, (system, needs_billable) in CODE_USES.items():
+        for subject, code in graph.subject_objects(predicate):
+            checker.check_use(subject, predicate, code, system, needs_billable)
+    for cls, system in CODE_CLASSES.items():
+        for code in set(graph.subjects(RDF.type, cls)):
+            checker.check_declared(code, system)
+    return sorted(checker.problems, key=_sort_key)
+
+
+def _sort_key(p: CodeProblem) -> tuple[str, str, str, str]:
+    return (str(p.subject), p.notation, str(p.predicate or ""), p.rule)
+
+
+class _Checker:
+    def __init__(self, graph: Graph, on: dt.date | None) -> None:
+        self.graph = graph
+        self.on = on
+        self.problems: list[CodeProblem] = []
+        self._noted: set[tuple[Node, str]] = set()
+        self._indexes: dict[Release, CodeIndex] = {}
+
+    def _release(self, subject: Node, system: str) -> tuple[CodeIndex, Release]:
+        day = self.on
+        value = self.graph.value(subject, CPTKG.effectiveDate)
+        if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
+            day = value.toPython()
+        release, note = release_for(system, day)
+        if note and (subject, system) not in self._noted:
+            self._noted.add((subject, system))
+            self.problems.append(
+                CodeProblem(
+                    RELEASE_NOT_IN_FORCE,
+                    "Info",
+                    note,
+                    system,
+                    "",
+                    subject,
+                    CPTKG.effectiveDate,
+                    subject,
+                    release.label,
+                )
+            )
+        if release not in self._indexes:
+            self._indexes[release] = open_index(release)
+        return self._indexes[release], release
+
+    def check_use(
+        self, subject: Node, predicate: URIRef, code: Node, system: str, needs_billable: bool
+    ) -> None:
+        notation = notation_of(self.graph, code, system)
+        if notation is None:
+            return  # not a code IRI of ours: the SHACL shapes report it
+        index, release = self._release(subject, system)
+        entry = index.get(normalise_notation(system, notation))
+        where = f"{_SYSTEM_NAMES[system]} code {notation}"
+        if entry is None or entry.is_group:
+            self._not_in_release(index, release, subject, predicate, code, system, notation)
+        elif needs_billable and not entry.billable:
+            total = index.count_billable_under(entry.notation)
+            some = index.billable_under(entry.notation, limit=5)
+            listed = ", ".join(e.notation for e in some) + (", ..." if total > len(some) else "")
+            self.problems.append(
+                CodeProblem(
+                    NOT_BILLABLE,
+                    "Violation",
+                    f"{where} ({entry.label}) is a category in {release.label}, not a billable "
+                    f"code: {total} billable codes lie under it ({listed}); list the billable "
+                    f"codes, or the whole category with cptkg:supportingDiagnosisCategory",
+                    system,
+                    notation,
+                    subject,
+                    predicate,
+                    code,
+                    release.label,
+                    tuple(e.notation for e in some),
+                )
+            )
+
+    def check_declared(self, code: Node, system: str) -> None:
+        notation = notation_of(self.graph, code, system)
+        if notation is None:
+            return
+        index, release = self._release(code, system)
+        entry = index.get(normalise_notation(system, notation))
+        if entry is None or entry.is_group:
+            self._not_in_release(index, release, code, None, code, system, notation)
+            return
+        for label in self.graph.objects(code, SKOS.prefLabel):
+            if str(label) != entry.label:
+                self.problems.append(
+                    CodeProblem(
+                        DESCRIPTOR_DIFFERS,
+                        "Violation",
+                        f"{_SYSTEM_NAMES[system]} code {notation}: descriptor {str(label)!r} "
+                        f"differs from {release.label}: {entry.label!r}",
+                        system,
+                        notation,
+                        code,
+                        SKOS.prefLabel,
+                        code,
+                        release.label,
+                        (entry.label,),
+                    )
+                )
+        flag = self.graph.value(code, CPTKG.billable)
+        if isinstance(flag, Literal) and bool(flag.toPython()) != entry.billable:
+            self.problems.append(
+                CodeProblem(
+                    BILLABLE_FLAG_DIFFERS,
+                    "Violation",
+                    f"{_SYSTEM_NAMES[system]} code {notation}: cptkg:billable {flag} differs "
+                    f"from {release.label}, where it is "
+                    + ("billable" if entry.billable else "not billable (a category)"),
+                    system,
+                    notation,
+                    code,
+                    CPTKG.billable,
+                    code,
+                    release.label,
+                )
+            )
+
+    def _not_in_release(
+        self,
+        index: CodeIndex,
+        release: Release,
+        subject: Node,
+        predicate: URIRef | None,
+        code: Node,
+        system: str,
+        notation: str,
+    ) -> None:
+        suggestions = tuple(e.notation for e in index.suggest(notation))
+        closest = "; closest codes: " + ", ".join(_described(index, suggestions))
+        self.problems.append(
+            CodeProblem(
+                NOT_IN_RELEASE,
+                "Violation",
+                f"{_SYSTEM_NAMES[system]} code {notation} is not in {release.label}"
+                + (closest if suggestions else ""),
+                system,
+                notation,
+                subject,
+                predicate,
+                code,
+                release.label,
+                suggestions,
+            )
+        )
+
+
+def _described(index: CodeIndex, notations: Iterable[str]) -> list[str]:
+    found: list[str] = []
+    for n in notations:
+        entry: CodeEntry | None = index.get(n)
+        found.append(f"{n} ({entry.label})" if entry else n)
+    return found
+
+
+def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> ValidationResult:
+    """A copy of the :class:`~cptkg.shacl.report.ValidationResult` ``result`` with
+    ``problems`` added as findings (and as ``sh:result`` nodes of its report graph)."""
+    if not problems:
+        return result
+    report = Graph()
+    for prefix, ns in result.report_graph.namespaces():
+        report.bind(prefix, ns)
+    report += result.report_graph
+    node = next(report.subjects(RDF.type, SH.ValidationReport), None)
+    findings = list(result.results)
+    for p in problems:
+        finding = Finding(
+            focus_node=p.subject,
+            path=p.predicate,
+            value=p.code,
+            source_shape=p.rule_iri,
+            constraint_component=None,
+            severity=p.severity,
+            message=p.message,
+        )
+        findings.append(finding)
+        if node is not None:
+            r = BNode()
+            report.add((node, SH.result, r))
+            report.add((r, RDF.type, SH.ValidationResult))
+            report.add((r, SH.focusNode, p.subject))
+            if p.predicate is not None:
+                report.add((r, SH.resultPath, p.predicate))
+            report.add((r, SH.value, p.code))
+            report.add((r, SH.sourceShape, p.rule_iri))
+            report.add((r, SH.resultSeverity, SH[p.severity]))
+            report.add((r, SH.resultMessage, Literal(p.message)))
+    conforms = result.conforms and not any(p.severity == "Violation" for p in problems)
+    if node is not None:
+        report.set((node, SH.conforms, Literal(conforms)))
+    findings.sort(key=Finding.sort_key)
+    return ValidationResult(conforms, findings, report, result.namespaces)
