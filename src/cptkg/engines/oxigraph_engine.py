@@ -36,17 +36,17 @@ from cptkg.engines.base import (
     QueryError,
     QueryOutcome,
     SelectResult,
-    inject_values,
+    bind_query,
 )
 from cptkg.engines.sparql_validation import validate_with_sparql
 from cptkg.errors import InputError, ParseError
-from cptkg.export import normalize_format
+from cptkg.formats import normalize_format
+from cptkg.intake.context import ContextProvider, context_for
 from cptkg.load import source_files
 from cptkg.namespaces import PREFIXES
 from cptkg.progress import Progress
 
 if TYPE_CHECKING:
-    from cptkg.intake.context import ContextProvider
     from cptkg.shacl.report import ValidationResult
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -219,10 +219,7 @@ class OxigraphEngine:
     # ------------------------------------------------------------------ querying
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
-        try:
-            text = inject_values(sparql, bindings)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from None
+        text = bind_query(sparql, bindings)
         try:
             result = self.store.query(text, use_default_graph_as_union=True)
         except SyntaxError as exc:
@@ -278,8 +275,6 @@ class OxigraphEngine:
 
     def context(self) -> ContextProvider:
         """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        from cptkg.intake.context import context_for  # intake builds on the engines package
-
         return context_for(self)
 
     # ------------------------------------------------------------------ export

@@ -45,7 +45,7 @@ from cptkg.engines.base import (
     NoteSink,
     QueryOutcome,
     SelectResult,
-    inject_values,
+    bind_query,
     mask_comments_and_strings,
 )
 from cptkg.engines.settings import (
@@ -57,9 +57,9 @@ from cptkg.engines.settings import (
 from cptkg.engines.sparql_validation import validate_with_sparql
 from cptkg.errors import EndpointError
 from cptkg.export import export
+from cptkg.intake.context import ContextProvider, context_for
 
 if TYPE_CHECKING:
-    from cptkg.intake.context import ContextProvider
     from cptkg.shacl.report import ValidationResult
 
 _SELECT_TYPES = ("application/sparql-results+json", "application/json")
@@ -333,7 +333,7 @@ class RemoteEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` on the endpoint with ``bindings`` injected as a VALUES block."""
-        text = inject_values(sparql, bindings)
+        text = bind_query(sparql, bindings)
         kind = query_form(text)
         if kind in ("SELECT", "ASK"):
             body, ctype = self._request(text, "json")
@@ -369,8 +369,6 @@ class RemoteEngine:
 
     def context(self) -> ContextProvider:
         """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        from cptkg.intake.context import context_for  # intake builds on the engines package
-
         return context_for(self)
 
     # -- HTTP
