@@ -25,6 +25,8 @@ Environment variables (all optional; command-line options win):
 
 from __future__ import annotations
 
+import ast
+import base64
 import http.client
 import io
 import os
@@ -98,8 +100,6 @@ def scrub(text: str, credentials: Credentials | None = None) -> str:
     user = credentials.user if credentials else os.environ.get(ENV_USER, "")
     secret = credentials.password if credentials else os.environ.get(ENV_PASSWORD, "")
     if secret:
-        import base64
-
         token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         text = text.replace(token, "***").replace(secret, "***")
     return text
@@ -276,8 +276,6 @@ def _read_error_body(exc: urllib.error.HTTPError) -> str:
 
 def _sparqlwrapper_body(exc: BaseException) -> str:
     """The response body SPARQLWrapper's exceptions carry only inside their message."""
-    import ast
-
     m = re.search(r"Response:\n(b?(['\"]).*\2)\s*$", str(exc), re.DOTALL)
     if not m:
         return ""
