@@ -46,11 +46,6 @@ def export(graph_or_dataset: Graph | Dataset, fmt: str) -> bytes:
     return _jsonld(g).encode("utf-8")
 
 
-def serialize_graph(graph: Graph, fmt: str) -> str:
-    """Text form of :func:`export` for a single graph (used e.g. for validation reports)."""
-    return export(graph, fmt).decode("utf-8")
-
-
 # --------------------------------------------------------------------------- helpers
 
 
