@@ -37,14 +37,12 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rdflib import Graph
 from rdflib.query import Result
 from rdflib.term import Identifier
 
 from cptkg.engines.base import (
-    NoteSink,
     QueryOutcome,
     SelectResult,
     bind_query,
@@ -56,13 +54,9 @@ from cptkg.engines.settings import (
     Credentials,
     env_timeout,
 )
-from cptkg.engines.sparql_validation import validate_with_sparql
+from cptkg.engines.sparql_validation import SparqlOnly
 from cptkg.errors import EndpointError
 from cptkg.export import export
-from cptkg.intake.context import ContextProvider, context_for
-
-if TYPE_CHECKING:
-    from cptkg.shacl.report import ValidationResult
 
 _SELECT_TYPES = ("application/sparql-results+json", "application/json")
 _GRAPH_TYPES = {
@@ -295,7 +289,7 @@ def _media_type(content_type: str | None) -> str:
 # --------------------------------------------------------------------------- the engine
 
 
-class RemoteEngine:
+class RemoteEngine(SparqlOnly):
     """The :class:`~cptkg.engines.base.Engine` protocol over a SPARQL 1.1 Protocol endpoint.
 
     ``default_graph``: a graph IRI sent as the protocol's ``default-graph-uri`` parameter, so
@@ -353,21 +347,6 @@ class RemoteEngine:
         graph = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
         assert isinstance(graph, Graph)
         return export(graph, fmt)
-
-    def validate(
-        self,
-        shapes: Graph | None = None,
-        ontology: Graph | None = None,
-        *,
-        on_note: NoteSink | None = None,
-    ) -> ValidationResult:
-        """Validate with the shapes compiled to SPARQL, run on the endpoint (the ontology
-        must be in the endpoint's graph, as ``cptkg push`` puts it)."""
-        return validate_with_sparql(self, shapes, ontology, on_note=on_note)
-
-    def context(self) -> ContextProvider:
-        """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        return context_for(self)
 
     # -- HTTP
 
