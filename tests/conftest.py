@@ -106,5 +106,5 @@ def pytest_addoption(parser):
     )
 
 
-# SPARQL-server fixtures (issue 5): oxigraph_binary, oxigraph_server, fresh_server
+# SPARQL-server fixtures: oxigraph_binary, oxigraph_server, fresh_server
 from server_support import fresh_server, oxigraph_binary, oxigraph_server  # noqa: E402, F401

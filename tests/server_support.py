@@ -1,4 +1,4 @@
-"""Fixtures and helpers for the SPARQL-server tests (issue 5), imported by conftest.py.
+"""Fixtures and helpers for the SPARQL-server tests, imported by conftest.py.
 
 * ``oxigraph_binary``: the path of ``oxigraph``; a missing binary FAILS when ``$CI`` is set
   and skips (with the reason) otherwise.

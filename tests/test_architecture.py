@@ -1,5 +1,6 @@
-"""The package's structure, held by tests: the CLI layer is the only one that sees argparse, no
-module imports another module's private names, and the import graph has no cycle."""
+"""The package's structure, held by tests: the CLI layer is the only one that sees argparse and
+the only one that imports the CLI layer, no module imports another module's private names, and
+the import graph has no cycle."""
 
 from __future__ import annotations
 
@@ -84,6 +85,18 @@ def test_argparse_stays_in_the_cli_layer(module: str) -> None:
         and any(a.arg == "args" for a in [*node.args.args, *node.args.kwonlyargs])
     ]
     assert not takes_args, f"{module}: functions take parsed CLI arguments: {takes_args}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if not _is_cli_layer(m)))
+def test_the_library_does_not_import_the_cli_layer(module: str) -> None:
+    used = [
+        f"line {line}: {target}"
+        for target, _n, line, _g in _imports(module)
+        if target == "cptkg.commands"
+        or target.startswith("cptkg.commands.")
+        or target == "cptkg.cli"
+    ]
+    assert not used, f"{module} imports the CLI layer ({used}); only commands/ and cli.py may"
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -1,4 +1,4 @@
-"""Remote queries (issue 5): RemoteEngine against a real oxigraph serve, the equivalence of
+"""Remote queries: RemoteEngine against a real oxigraph serve, the equivalence of
 every stored query embedded vs remote, and every fault mapped to a clear EndpointError."""
 
 from __future__ import annotations

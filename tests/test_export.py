@@ -11,7 +11,8 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from cptkg.errors import InputError
-from cptkg.export import export, normalize_format
+from cptkg.export import export
+from cptkg.formats import normalize_format
 from cptkg.load import load_dataset, union_graph
 
 TRIPLE_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}

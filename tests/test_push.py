@@ -1,4 +1,4 @@
-"""``cptkg push`` (issue 5): Graph Store PUT or one SPARQL Update replaces a named graph on a
+"""``cptkg push``: Graph Store PUT or one SPARQL Update replaces a named graph on a
 real oxigraph serve; a failed push leaves the old graph whole; credentials never leak."""
 
 from __future__ import annotations

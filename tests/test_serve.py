@@ -1,4 +1,4 @@
-"""``cptkg serve`` and :class:`cptkg.server.OxigraphServer` (issue 5): a real oxigraph serve on
+"""``cptkg serve`` and :class:`cptkg.server.OxigraphServer`: a real oxigraph serve on
 127.0.0.1, preloaded, that stops cleanly on Ctrl-C / SIGTERM and leaves no process behind."""
 
 from __future__ import annotations

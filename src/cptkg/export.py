@@ -22,22 +22,10 @@ from typing import Any
 from rdflib import RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import ConjunctiveGraph
 
-from cptkg.errors import InputError
-from cptkg.formats import EXPORT_FORMATS
+from cptkg.formats import normalize_format
 from cptkg.namespaces import PREFIXES, bind_prefixes
 
 _PREFIX_LINE = re.compile(r"^@prefix\s+([^:\s]*):\s*<([^>]*)>\s*\.\s*$")
-
-
-def normalize_format(fmt: str) -> str:
-    """The canonical format name for ``fmt`` (case-insensitive), or raise InputError."""
-    canonical = EXPORT_FORMATS.get(fmt.strip().lower())
-    if canonical is None:
-        raise InputError(
-            f"unknown export format {fmt!r}",
-            hint="valid formats: " + ", ".join(EXPORT_FORMATS),
-        )
-    return canonical
 
 
 def export(graph_or_dataset: Graph | Dataset, fmt: str) -> bytes:
@@ -56,11 +44,6 @@ def export(graph_or_dataset: Graph | Dataset, fmt: str) -> bytes:
     if canonical == "turtle":
         return _turtle(g).encode("utf-8")
     return _jsonld(g).encode("utf-8")
-
-
-def serialize_graph(graph: Graph, fmt: str) -> str:
-    """Text form of :func:`export` for a single graph (used e.g. for validation reports)."""
-    return export(graph, fmt).decode("utf-8")
 
 
 # --------------------------------------------------------------------------- helpers

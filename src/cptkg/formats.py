@@ -5,6 +5,8 @@ reads these whenever it builds its parsers.
 
 from __future__ import annotations
 
+from cptkg.errors import InputError
+
 #: Formats of SELECT / ASK results (:func:`cptkg.results.format_result`).
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "sparql-json")
 #: Formats of CONSTRUCT / DESCRIBE results ("table" writes them as Turtle).
@@ -46,3 +48,14 @@ CATALOG_FORMATS = ("table", "json")
 
 #: Body formats of ``cptkg push``'s Graph Store PUT -> media type (:mod:`cptkg.push`).
 PUSH_BODY_FORMATS: dict[str, str] = {"nt": "application/n-triples", "ttl": "text/turtle"}
+
+
+def normalize_format(fmt: str) -> str:
+    """The canonical format name for ``fmt`` (case-insensitive), or raise InputError."""
+    canonical = EXPORT_FORMATS.get(fmt.strip().lower())
+    if canonical is None:
+        raise InputError(
+            f"unknown export format {fmt!r}",
+            hint="valid formats: " + ", ".join(EXPORT_FORMATS),
+        )
+    return canonical

@@ -55,7 +55,7 @@ class Progress:
 
     def __enter__(self) -> Progress:
         self._start = time.monotonic()
-        self._draw(force=True)
+        self._draw()
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -78,12 +78,12 @@ class Progress:
     def close(self) -> None:
         """Draw the final state and end the line."""
         if self.active:
-            self._draw(force=True)
+            self._draw()
             self.stream.write("\n")
             self.stream.flush()
             self.active = False
 
-    def _draw(self, *, force: bool = False, now: float | None = None) -> None:
+    def _draw(self, *, now: float | None = None) -> None:
         if not self.active:
             return
         now = now if now is not None else time.monotonic()

@@ -30,6 +30,8 @@ from cptkg.formats import QUERY_OUTPUT_FORMATS, REPORT_FORMATS
 from cptkg.fsutil import atomic_write
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
     from cptkg.engines.base import QueryOutcome
 
 
@@ -232,6 +234,17 @@ def graph_settings(
         include_shapes=with_context and getattr(args, "include_shapes", False),
         store=Path(store) if store else None,
     )
+
+
+def load_selected(args: argparse.Namespace) -> Graph:
+    """The union of ``PATH ...`` as given (no ontology added), else of the shipped graph
+    (with the shapes on ``--include-shapes``), for commands that hand a whole graph to a
+    SPARQL store."""
+    from cptkg.load import load_union  # rdflib: only when a command runs
+
+    if args.paths:
+        return load_union(args.paths, include_ontology=False)
+    return load_union(include_shapes=args.include_shapes)
 
 
 # --------------------------------------------------------------------------- query results

@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the comparison."""
-    from cptkg.intake.context import shipped_context
+    from cptkg.intake.context import shipped_context  # rdflib: only when a command runs
     from cptkg.intake.diff import diff_sides, resolve_side
 
     ctx = shipped_context()

@@ -20,7 +20,7 @@ from cptkg.commands.common import (
 )
 from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK
-from cptkg.formats import EXPORT_FORMATS
+from cptkg.formats import EXPORT_FORMATS, normalize_format
 
 
 def register(subparsers: Any) -> None:
@@ -48,8 +48,6 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Export and write; return 0."""
-    from cptkg.export import normalize_format
-
     fmt = normalize_format(args.format)  # fail on a bad format before loading anything
     graph = open_graph(graph_settings(args, ontology_with_paths=False))
     write_output(graph.export(fmt), args.output)

@@ -19,6 +19,7 @@ from cptkg.commands.common import (
     endpoint_options,
     format_options,
     include_shapes_options,
+    load_selected,
     paths_options,
 )
 from cptkg.engines.settings import (
@@ -75,7 +76,6 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Push and report; return 0 (errors raise EndpointError -> exit 2)."""
     from cptkg.engines.remote import derive_layout  # rdflib: only when a command runs
-    from cptkg.load import load_union
     from cptkg.push import push_graph
 
     url = args.endpoint or endpoint_from_env()
@@ -93,10 +93,7 @@ def run(args: argparse.Namespace) -> int:
     if args.timeout is not None and not args.timeout > 0:
         raise InputError(f"--timeout {args.timeout:g}: must be a positive number of seconds")
     # load (and fail on bad input) before anything is sent
-    if args.paths:
-        graph = load_union(args.paths, include_ontology=False)
-    else:
-        graph = load_union(include_shapes=args.include_shapes)
+    graph = load_selected(args)
     result = push_graph(
         graph,
         layout,

@@ -13,7 +13,12 @@ import signal
 import sys
 from typing import Any
 
-from cptkg.commands.common import description, include_shapes_options, paths_options
+from cptkg.commands.common import (
+    description,
+    include_shapes_options,
+    load_selected,
+    paths_options,
+)
 from cptkg.engines.settings import DEFAULT_GRAPH_IRI, DEFAULT_PORT
 from cptkg.errors import EXIT_OK, EndpointError, InputError
 
@@ -52,15 +57,11 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; return 0 on Ctrl-C / SIGTERM, 2 if the server fails."""
-    from cptkg.load import load_union  # rdflib: only when a command runs
-    from cptkg.server import OxigraphServer
+    from cptkg.server import OxigraphServer  # rdflib: only when a command runs
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: not a TCP port (0-65535)")
-    if args.paths:
-        graph = load_union(args.paths, include_ontology=False)
-    else:
-        graph = load_union(include_shapes=args.include_shapes)
+    graph = load_selected(args)
     server = OxigraphServer(args.port, location=args.location)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:

@@ -125,6 +125,14 @@ def inject_values(sparql: str, bindings: dict[str, Identifier] | None) -> str:
     return sparql[: match.end()] + "\n  " + values_block(bindings) + "\n" + sparql[match.end() :]
 
 
+def bind_query(sparql: str, bindings: dict[str, Identifier] | None) -> str:
+    """:func:`inject_values`, a binding that cannot be made raised as :class:`QueryError`."""
+    try:
+        return inject_values(sparql, bindings)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+
+
 def mask_comments_and_strings(sparql: str) -> str:
     """The query with comments, strings and IRIs blanked out (same length), for safe searching."""
     out = list(sparql)

@@ -24,7 +24,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -32,22 +32,17 @@ from rdflib.term import Identifier
 
 from cptkg import paths as _paths
 from cptkg.engines.base import (
-    NoteSink,
     QueryError,
     QueryOutcome,
     SelectResult,
-    inject_values,
+    bind_query,
 )
-from cptkg.engines.sparql_validation import validate_with_sparql
+from cptkg.engines.sparql_validation import SparqlOnly
 from cptkg.errors import InputError, ParseError
-from cptkg.export import normalize_format
+from cptkg.formats import normalize_format
 from cptkg.load import source_files
 from cptkg.namespaces import PREFIXES
 from cptkg.progress import Progress
-
-if TYPE_CHECKING:
-    from cptkg.intake.context import ContextProvider
-    from cptkg.shacl.report import ValidationResult
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _SOURCES_FILE = "cptkg-sources.json"
@@ -97,7 +92,7 @@ class _CountingReader:
         return True
 
 
-class OxigraphEngine:
+class OxigraphEngine(SparqlOnly):
     """SPARQL 1.1 over a ``pyoxigraph.Store`` (in memory, or on disk with ``path``)."""
 
     name = "oxigraph"
@@ -219,10 +214,7 @@ class OxigraphEngine:
     # ------------------------------------------------------------------ querying
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
-        try:
-            text = inject_values(sparql, bindings)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from None
+        text = bind_query(sparql, bindings)
         try:
             result = self.store.query(text, use_default_graph_as_union=True)
         except SyntaxError as exc:
@@ -263,24 +255,6 @@ class OxigraphEngine:
 
     def __len__(self) -> int:
         return len(self.store)
-
-    # ------------------------------------------------------------------ validation
-    def validate(
-        self,
-        shapes: Graph | None = None,
-        ontology: Graph | None = None,
-        *,
-        on_note: NoteSink | None = None,
-    ) -> ValidationResult:
-        """Validate with the shapes compiled to SPARQL (:mod:`cptkg.shacl.sparql_runner`);
-        the ontology must be loaded in the store, as :func:`cptkg.engines.open_graph` does."""
-        return validate_with_sparql(self, shapes, ontology, on_note=on_note)
-
-    def context(self) -> ContextProvider:
-        """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        from cptkg.intake.context import context_for  # intake builds on the engines package
-
-        return context_for(self)
 
     # ------------------------------------------------------------------ export
     def union_triples(self) -> Iterator[ox.Triple]:

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 from rdflib import Dataset, Graph
 from rdflib.term import Identifier
 
-from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, inject_values
+from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, bind_query
 from cptkg.export import export
+from cptkg.intake.context import ContextProvider, GraphContext
 from cptkg.load import load_dataset, subject_sources, union_graph
 from cptkg.namespaces import bind_prefixes
 
 if TYPE_CHECKING:
-    from cptkg.intake.context import ContextProvider
     from cptkg.shacl.report import ValidationResult
 
 
@@ -72,17 +72,12 @@ class RdflibEngine:
 
     def context(self) -> ContextProvider:
         """Index look-ups on the graph, naming the source file of each typed subject."""
-        from cptkg.intake.context import GraphContext  # intake builds on the engines package
-
         sources = subject_sources(self.dataset) if self.dataset is not None else None
         return GraphContext(self.graph, sources)
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
-        try:
-            text = inject_values(sparql, bindings)
-        except ValueError as exc:
-            raise QueryError(str(exc)) from None
+        text = bind_query(sparql, bindings)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

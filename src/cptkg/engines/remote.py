@@ -25,6 +25,8 @@ Environment variables (all optional; command-line options win):
 
 from __future__ import annotations
 
+import ast
+import base64
 import http.client
 import io
 import os
@@ -35,17 +37,15 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rdflib import Graph
 from rdflib.query import Result
 from rdflib.term import Identifier
 
 from cptkg.engines.base import (
-    NoteSink,
     QueryOutcome,
     SelectResult,
-    inject_values,
+    bind_query,
     mask_comments_and_strings,
 )
 from cptkg.engines.settings import (
@@ -54,13 +54,9 @@ from cptkg.engines.settings import (
     Credentials,
     env_timeout,
 )
-from cptkg.engines.sparql_validation import validate_with_sparql
+from cptkg.engines.sparql_validation import SparqlOnly
 from cptkg.errors import EndpointError
 from cptkg.export import export
-
-if TYPE_CHECKING:
-    from cptkg.intake.context import ContextProvider
-    from cptkg.shacl.report import ValidationResult
 
 _SELECT_TYPES = ("application/sparql-results+json", "application/json")
 _GRAPH_TYPES = {
@@ -98,8 +94,6 @@ def scrub(text: str, credentials: Credentials | None = None) -> str:
     user = credentials.user if credentials else os.environ.get(ENV_USER, "")
     secret = credentials.password if credentials else os.environ.get(ENV_PASSWORD, "")
     if secret:
-        import base64
-
         token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         text = text.replace(token, "***").replace(secret, "***")
     return text
@@ -276,8 +270,6 @@ def _read_error_body(exc: urllib.error.HTTPError) -> str:
 
 def _sparqlwrapper_body(exc: BaseException) -> str:
     """The response body SPARQLWrapper's exceptions carry only inside their message."""
-    import ast
-
     m = re.search(r"Response:\n(b?(['\"]).*\2)\s*$", str(exc), re.DOTALL)
     if not m:
         return ""
@@ -297,7 +289,7 @@ def _media_type(content_type: str | None) -> str:
 # --------------------------------------------------------------------------- the engine
 
 
-class RemoteEngine:
+class RemoteEngine(SparqlOnly):
     """The :class:`~cptkg.engines.base.Engine` protocol over a SPARQL 1.1 Protocol endpoint.
 
     ``default_graph``: a graph IRI sent as the protocol's ``default-graph-uri`` parameter, so
@@ -333,7 +325,7 @@ class RemoteEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` on the endpoint with ``bindings`` injected as a VALUES block."""
-        text = inject_values(sparql, bindings)
+        text = bind_query(sparql, bindings)
         kind = query_form(text)
         if kind in ("SELECT", "ASK"):
             body, ctype = self._request(text, "json")
@@ -355,23 +347,6 @@ class RemoteEngine:
         graph = self.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
         assert isinstance(graph, Graph)
         return export(graph, fmt)
-
-    def validate(
-        self,
-        shapes: Graph | None = None,
-        ontology: Graph | None = None,
-        *,
-        on_note: NoteSink | None = None,
-    ) -> ValidationResult:
-        """Validate with the shapes compiled to SPARQL, run on the endpoint (the ontology
-        must be in the endpoint's graph, as ``cptkg push`` puts it)."""
-        return validate_with_sparql(self, shapes, ontology, on_note=on_note)
-
-    def context(self) -> ContextProvider:
-        """SPARQL look-ups by VALUES (:class:`cptkg.intake.context.SparqlContext`)."""
-        from cptkg.intake.context import context_for  # intake builds on the engines package
-
-        return context_for(self)
 
     # -- HTTP
 

@@ -10,8 +10,7 @@ validating (start-up time of the CLI).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from rdflib import RDF, Graph, Literal
@@ -74,27 +73,6 @@ def validate(
         report.set((node, SH.conforms, Literal(not findings)))
     conforms = not any(f.severity == "Violation" for f in findings)
     return ValidationResult(conforms=conforms, results=findings, report_graph=report, namespaces=ns)
-
-
-def validate_paths(
-    paths: Iterable[Path | str],
-    context: Graph | None = None,
-    *,
-    shapes: Graph | None = None,
-    ontology: Graph | None = None,
-) -> ValidationResult:
-    """Validate RDF files (merged) together with ``context`` triples (e.g. the shipped data
-    the new files refer to) against the shipped shapes and ontology.
-
-    Today every node of the merged graph is validated; validating only the new files' nodes
-    in the context of the graph can be added here (``focus_nodes``) without changing callers.
-    """
-    # the ontology's vocabulary concepts (answer codes, roles, phases) are instances that
-    # sh:class / sh:in checks look up in the data graph, so the ontology goes in with the files
-    data = union_graph(load_dataset(list(paths), include_ontology=True))
-    if context is not None:
-        data += context
-    return validate(data, shapes=shapes, ontology=ontology)
 
 
 def validate_shipped() -> ValidationResult:
