@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.code:
         raise InputError("give a CODE to look up (or --export-graph FILE)")
     from cptkg.codes.lookup import describe
-    from cptkg.commands._common import write_output
+    from cptkg.commands.common import write_output
     from cptkg.load import load_union
 
     report = describe(args.code, load_union(), args.system)
