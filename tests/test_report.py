@@ -12,6 +12,7 @@ from cptkg.query import ParameterError
 from cptkg.report import (
     NOT_AVAILABLE,
     SECTIONS,
+    STATED_BY_CODE,
     Paragraph,
     Report,
     Section,
@@ -115,3 +116,53 @@ def test_unknown_code_is_an_error(shipped_union):
     with pytest.raises(ParameterError) as exc:
         build_report(RdflibEngine(shipped_union), "99999")
     assert "64866" in (exc.value.hint or "")
+
+
+def _md_rows(md: str, caption: str) -> list[list[str]]:
+    """The cells of the Markdown table under ``**caption**``, header first."""
+    block = md.split(f"**{caption}**")[1].split("\n\n")[1]
+    return [[c.strip() for c in ln.strip("|").split(" | ")] for ln in block.splitlines()]
+
+
+def test_payer_matrix_shows_each_policys_code_applicability_basis(report):
+    """The Aetna bulletins speak of nerve anastomoses in general: their link to 64866 is
+    inferred; the overview-document records name the code."""
+    rows = _md_rows(render_markdown(report), "Payer matrix")
+    column = rows[0].index("Code applicability")
+    basis = {r[1]: r[column] for r in rows[2:]}
+    inferred = "inferred from the source's text (code not named)"
+    assert basis["Aetna CPB 0366 (Paralytic Lagophthalmos Treatments): neuroplastic surgery"] == (
+        inferred
+    )
+    aetna_0745 = "Aetna CPB 0745 (Bell's Palsy): facial surgery with cranial nerve anastomosis"
+    assert basis[aetna_0745] == inferred
+    stated = {label for label, b in basis.items() if b == STATED_BY_CODE}
+    assert stated == {label for label in basis if "(as stated in the overview document)" in label}
+    assert len(stated) == 5
+
+
+def test_report_names_the_policies_whose_code_link_is_not_stated(report):
+    md = render_markdown(report)
+    section = md.split("## Payer Landscape")[1].split("## Utilization")[0]
+    assert "Policies whose source does not name the code by number:" in section
+    line = next(ln for ln in section.splitlines() if ln.startswith("- inferred from"))
+    assert "Aetna CPB 0366" in line and "Aetna CPB 0745" in line
+    assert "as stated in the overview document" not in line
+
+
+def test_payer_documents_show_their_code_applicability_basis(report):
+    rows = _md_rows(render_markdown(report), "Payer policy documents found")
+    column = rows[0].index("Code applicability")
+    basis = {r[1]: r[column] for r in rows[2:]}
+    assert basis["Aetna Clinical Policy Bulletin 0366: Paralytic Lagophthalmos Treatments"] == (
+        "inferred from the source's text (code not named)"
+    )
+    anthem = "Anthem ANC.00008: Cosmetic and Reconstructive Services of the Head and Neck"
+    assert basis[anthem] == "not confirmed that the source names the code"
+
+
+def test_html_payer_matrix_has_the_code_applicability_column(report):
+    page = render_html(report)
+    matrix = page.split("<caption>Payer matrix</caption>")[1].split("</table>")[0]
+    assert "<th>Code applicability</th>" in matrix
+    assert matrix.count("inferred from the source&#x27;s text (code not named)") == 2

@@ -20,6 +20,8 @@ from cptkg.query import bind_params, check_code, run_stored
 from cptkg.results import short
 
 NOT_AVAILABLE = "not available in source"
+#: The label of cptkg:applicability-stated-by-code, the basis that needs no remark.
+STATED_BY_CODE = "stated by code in the source"
 
 
 @dataclass
@@ -253,11 +255,27 @@ def _coding(f: _Facts) -> list[Block]:
     return blocks
 
 
+def _applicability_notes(matrix: list[Row]) -> list[Block]:
+    """One line per code-applicability basis other than "stated by code", naming its policies."""
+    by_basis: dict[str, list[str]] = {}
+    for r in matrix:
+        basis = _v(r, "codeApplicability")
+        if basis != STATED_BY_CODE:
+            by_basis.setdefault(basis, []).append(_v(r, "policyLabel"))
+    if not by_basis:
+        return []
+    return [
+        Paragraph("Policies whose source does not name the code by number:"),
+        Bullets([f"{basis}: {'; '.join(labels)}" for basis, labels in by_basis.items()]),
+    ]
+
+
 def _payer_landscape(f: _Facts) -> list[Block]:
     matrix = f.rows("payer-matrix")
     columns: list[Column] = [
         ("Payer", "payerName"),
         ("Policy", "policyLabel"),
+        ("Code applicability", "codeApplicability"),
         ("Coverage", "coverage"),
         ("Prior authorization", "priorAuthorization"),
         ("Site of service", "siteOfServiceRestriction"),
@@ -269,6 +287,7 @@ def _payer_landscape(f: _Facts) -> list[Block]:
     blocks: list[Block] = [
         Table([h for h, _ in columns], _cells(matrix, columns), "Payer matrix", wide=True)
     ]
+    blocks += _applicability_notes(matrix)
     criteria = [
         f"{_v(r, 'policyLabel')}: {_v(r, 'criteriaText')}" for r in matrix if _v(r, "criteriaText")
     ]
@@ -289,6 +308,7 @@ def _payer_landscape(f: _Facts) -> list[Block]:
             [
                 ("Payer", "payerName"),
                 ("Document", "title"),
+                ("Code applicability", "codeApplicability"),
                 ("Evidence", "evidence"),
                 ("Note", "statusNote"),
             ],
