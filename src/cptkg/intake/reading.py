@@ -53,8 +53,11 @@ class NewData:
     #: file display name -> its lines (RDF files), to find a property's line
     lines: dict[str, list[str]] = field(default_factory=dict)
 
-    def location(self, subject: Node | None, path: Node | None = None) -> str | None:
-        """Where ``subject`` (and, when found, its ``path`` property) is written."""
+    def location(
+        self, subject: Node | None, path: Node | None = None, value: Node | None = None
+    ) -> str | None:
+        """Where ``subject`` (and, when found, its ``path`` property, and that property's
+        ``value`` when it is an IRI) is written."""
         if self.locate is not None:
             loc = self.locate(subject, path)
             if loc:
@@ -62,21 +65,31 @@ class NewData:
         where = self.where.get(subject) if subject is not None else None
         if where and isinstance(path, URIRef) and ":" in where:
             shown, _, line = where.rpartition(":")
-            found = self._property_line(shown, int(line) if line.isdigit() else 0, path)
+            found = self._term_line(shown, int(line) if line.isdigit() else 0, path)
+            if found and isinstance(value, URIRef):
+                found = self._term_line(shown, found, value, within=path) or found
             if found:
                 return f"{shown}:{found}"
         return where
 
-    def _property_line(self, shown: str, start: int, path: URIRef) -> int | None:
+    def _forms(self, term: URIRef) -> list[str]:
+        forms = [f"<{term}>"]
+        for p, ns in self.graph.namespaces():
+            if p and str(term).startswith(str(ns)):
+                forms.append(f"{p}:{str(term)[len(str(ns)) :]}")
+        return forms
+
+    def _term_line(
+        self, shown: str, start: int, term: URIRef, within: URIRef | None = None
+    ) -> int | None:
+        """The first line from ``start`` of the subject block starting there that writes
+        ``term``; with ``within`` (the property ``term`` is a value of), only up to the next
+        property of the block."""
         lines = self.lines.get(shown)
         if not lines or start < 1:
             return None
-        forms = [f"<{path}>"]
-        for p, ns in self.graph.namespaces():
-            if p and str(path).startswith(str(ns)):
-                forms.append(f"{p}:{str(path)[len(str(ns)) :]}")
         pattern = re.compile(
-            r"(?:^|[\s;\[\"])(?:" + "|".join(map(re.escape, forms)) + r")(?=[\s\"]|$)"
+            r"(?:^|[\s;,\[\"])(?:" + "|".join(map(re.escape, self._forms(term))) + r")(?=[\s\",;.]*$|[\s\",;])"
         )
         for number in range(start, len(lines) + 1):
             text = lines[number - 1]
@@ -84,6 +97,8 @@ class NewData:
                 break  # the next subject's block
             if pattern.search(text):
                 return number
+            if within is not None and number > start and text.rstrip().endswith((";", ".")):
+                break  # the end of the property's values
         return None
 
 
