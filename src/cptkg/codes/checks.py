@@ -108,7 +108,8 @@ def code_graph_query() -> str:
     notation, effective = SKOS.notation.n3(), CPTKG.effectiveDate.n3()
     uses = "|".join(u.n3() for u in CODE_USES)
     read = ", ".join(
-        p.n3() for p in (RDF.type, SKOS.notation, SKOS.prefLabel, CPTKG.billable, CPTKG.effectiveDate)
+        p.n3()
+        for p in (RDF.type, SKOS.notation, SKOS.prefLabel, CPTKG.billable, CPTKG.effectiveDate)
     )
     branches = [f"{{ ?s {u.n3()} ?o . BIND({u.n3()} AS ?p) }}" for u in CODE_USES]
     branches.append(f"{{ ?x {uses} ?s . ?s {notation} ?o . BIND({notation} AS ?p) }}")

@@ -90,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         graph = open_graph(graph_settings(args))
-        report = add_to_validation(graph.validate(shapes, ontology, on_note=_note), check_engine(graph))
+        # the codes against their releases, read through the engine's query interface
+        result = graph.validate(shapes, ontology, on_note=_note)
+        report = add_to_validation(result, check_engine(graph))
     write_report(report, args.format, args.output)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING

@@ -88,9 +88,8 @@ class NewData:
         lines = self.lines.get(shown)
         if not lines or start < 1:
             return None
-        pattern = re.compile(
-            r"(?:^|[\s;,\[\"])(?:" + "|".join(map(re.escape, self._forms(term))) + r")(?=[\s\",;.]*$|[\s\",;])"
-        )
+        forms = "|".join(map(re.escape, self._forms(term)))
+        pattern = re.compile(r"(?:^|[\s;,\[\"])(?:" + forms + r")(?=[\s\",;.]*$|[\s\",;])")
         for number in range(start, len(lines) + 1):
             text = lines[number - 1]
             if number > start and re.match(r"^\S", text) and not text.startswith("#"):
