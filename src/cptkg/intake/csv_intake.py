@@ -297,9 +297,7 @@ def cell_count_error(row: int, header_cells: list[str], record: list[str]) -> Ce
         for i, name in enumerate(header_cells):
             kind = codes.get(name)
             parts = [c.strip().upper() for c in record[i : i + extra + 1]]
-            if kind is not None and all(
-                re.match(kind.pattern, c.rstrip("-")) for c in parts if c
-            ):
+            if kind is not None and all(re.match(kind.pattern, c.rstrip("-")) for c in parts if c):
                 found.append((name, ",".join(record[i : i + extra + 1])))
     if len(found) == 1:
         name, cell = found[0]
@@ -307,7 +305,7 @@ def cell_count_error(row: int, header_cells: list[str], record: list[str]) -> Ce
             row,
             name,
             f"{message}: the commas in {cell!r} split the codes into cells of their own",
-            f'separate the codes by spaces ({" ".join(cell.split(","))}), or quote the cell '
+            f"separate the codes by spaces ({' '.join(cell.split(','))}), or quote the cell "
             f'("{cell}")',
         )
     return CellError(row, None, message, "check for an unquoted comma or a missing cell")
