@@ -13,7 +13,7 @@ import warnings
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from cptkg.codes.index import CodeEntry
+from cptkg.codes.entry import CodeEntry
 from cptkg.codes.releases import ICD10CM, POS, Release
 from cptkg.errors import CptkgError
 

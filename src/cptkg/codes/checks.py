@@ -19,7 +19,8 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, SKOS
 from rdflib.term import Node
 
-from cptkg.codes.index import CodeEntry, CodeIndex, normalise_notation, open_index
+from cptkg.codes.entry import CodeEntry
+from cptkg.codes.index import CodeIndex, normalise_notation, open_index
 from cptkg.codes.releases import ICD10CM, POS, Release, release_for
 from cptkg.engines.base import Engine
 from cptkg.errors import CptkgError

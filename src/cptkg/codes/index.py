@@ -18,15 +18,12 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
+from cptkg.codes.entry import CodeEntry
 from cptkg.codes.releases import ICD10CM, Release
 from cptkg.errors import CptkgError
 
-#: Kinds of entry: chapters and blocks group codes; categories, subcategories and
-#: extensions (codes made with a 7th character) are codes.
-GROUP_KINDS = ("chapter", "block")
 SCHEMA_VERSION = "1"
 _UNDOTTED = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{1,4}")
 
@@ -38,22 +35,6 @@ CREATE TABLE groups_ (notation TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX codes_parent ON codes(parent);
 """
-
-
-@dataclass(frozen=True)
-class CodeEntry:
-    """One chapter, block or code of a release."""
-
-    notation: str
-    kind: str
-    label: str
-    parent: str | None
-    billable: bool
-
-    @property
-    def is_group(self) -> bool:
-        """A chapter or block (not a code)."""
-        return self.kind in GROUP_KINDS
 
 
 def cache_dir() -> Path:

@@ -38,7 +38,7 @@ from cptkg.intake.report import IntakeReport
 from cptkg.intake.schema import Field, Schema, policy_schema
 from cptkg.intake.validation import validate_new_data
 from cptkg.load import load_ontology
-from cptkg.namespaces import CPTKG, KG, PREFIXES, bind_prefixes
+from cptkg.namespaces import CPTKG, KG, bind_prefixes, parse_iri
 
 #: Columns the spreadsheet fills in when blank (the shapes still require a value).
 DEFAULTED = {
@@ -195,16 +195,19 @@ def _split(cell: str) -> list[str]:
     return [x for x in re.split(r"[\s;,]+", cell.strip()) if x]
 
 
+#: Schemes of the IRIs a cell may hold written bare (without ``<>``): anything else with a
+#: colon (``ICD:G51.0``, ``Aetna:CPB``) is a typo or an unknown prefix, not an IRI.
+BARE_IRI_SCHEMES = ("http://", "https://", "urn:")
+
+
 def _expand(cell: str) -> URIRef | None:
-    s = cell.strip()
-    if s.startswith("<") and s.endswith(">"):
-        return URIRef(s[1:-1])
-    if s.startswith(("http://", "https://", "urn:")):
-        return URIRef(s)
-    if ":" in s and s.split(":", 1)[0] in PREFIXES:
-        prefix, local = s.split(":", 1)
-        return URIRef(str(PREFIXES[prefix]) + local)
-    return None
+    """The IRI a cell holds (:func:`~cptkg.namespaces.parse_iri`), bare only with one of
+    :data:`BARE_IRI_SCHEMES`; None when the cell is not an IRI."""
+    text = cell.strip()
+    iri = parse_iri(text)
+    if iri is None or text.startswith("<") or str(iri) != text:
+        return iri  # <…>, a prefixed name, or nothing
+    return iri if text.startswith(BARE_IRI_SCHEMES) else None
 
 
 def policy_iri(policy_id: str) -> URIRef:
