@@ -214,10 +214,9 @@ def test_cli_code_lookups(run_cli):
     assert "S04.52XS" in r.stdout
     r = run_cli("code", "G51.99")
     assert r.returncode == 2 and "G51.9 " in r.stderr and "not a code of" in r.stderr
-    r = run_cli("code", "H02.239", "--format", "json")
-    # used by a clinical finding; no policy links it (the Aetna link was an inference, removed)
-    assert r.returncode == 0 and "Inability to close the eye" in r.stdout
-    assert "policy-aetna-cpb-0366" not in r.stdout
+    r = run_cli("code", "H02.239", "--format", "json")  # no policy lists it since the
+    # Aetna bulletins' inferred diagnosis links were removed; a clinical finding does
+    assert r.returncode == 0 and "finding-inability-to-close-eye" in r.stdout
 
 
 def test_stored_check_finds_category_and_unreleased_codes(shipped_union):
@@ -269,3 +268,77 @@ def test_unwritable_cache_is_a_clear_error(tmp_path, monkeypatch):
     with pytest.raises(CptkgError, match="cannot build") as err:
         index_module.open_index(POS_20240502)
     assert "CPTKG_CACHE_DIR" in (err.value.hint or "")
+
+
+@pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
+def test_code_graph_through_an_engine_holds_what_the_checks_read(engine, shipped_union, tmp_path):
+    """One CONSTRUCT through the engine's query interface gives the checks the same answer
+    as the whole graph, on every engine."""
+    from cptkg.engines import open_graph
+    from cptkg.engines.settings import GraphSettings
+
+    drifted = _policy(diagnoses=["G51.99", "S04.5"], pos=["98"], effective="2026-05-01")
+    code = KG["icd10cm-G51.0"]
+    drifted.add((code, SKOS.prefLabel, Literal("Bell palsy", lang="en")))
+    drifted.add((KG["policy-other"], CPTKG.supportingDiagnosisCategory, KG["icd10cm-G51.7"]))
+    whole = Graph()
+    whole += shipped_union
+    whole += drifted
+    file = tmp_path / "drifted.nt"
+    file.write_text(drifted.serialize(format="nt"), encoding="utf-8")
+    graph = open_graph(GraphSettings(engine=engine))
+    graph.load([file])
+    small = checks.code_graph(graph)
+    assert len(small) < len(whole) / 10
+    expected = checks.check_graph(whole)
+    assert {p.rule for p in expected} == {
+        checks.NOT_IN_RELEASE,
+        checks.NOT_BILLABLE,
+        checks.DESCRIPTOR_DIFFERS,
+    }
+    assert checks.check_graph(small) == expected
+
+
+def test_add_to_validation_conforms_as_shacl_says():
+    """SHACL 3.6.1: sh:conforms is false with any result; the exit code follows violations."""
+    from rdflib.namespace import SH
+
+    from cptkg.shacl.pyshacl_runner import validate
+
+    base = validate(Graph())
+    notes = checks.check_graph(_policy(diagnoses=["G51.1"], effective="2025-01-15"))
+    merged = checks.add_to_validation(base, notes)
+    assert merged.conforms and not merged.shacl_conforms
+    [report] = merged.report_graph.subjects(RDF.type, SH.ValidationReport)
+    assert merged.report_graph.value(report, SH.conforms) == Literal(False)
+    assert [f.severity for f in merged.results] == ["Info"]
+
+
+def test_class_result_explained_by_the_code_check_is_reported_once():
+    from cptkg.load import load_ontology, load_shapes
+    from cptkg.shacl.pyshacl_runner import validate
+
+    g = _policy(diagnoses=["G51.99"])
+    result = validate(g, shapes=load_shapes(), ontology=load_ontology())
+    assert any(f.value == KG["icd10cm-G51.99"] for f in result.results)
+    merged = checks.add_to_validation(result, checks.check_graph(g))
+    about = [f for f in merged.results if f.value == KG["icd10cm-G51.99"]]
+    assert [str(f.source_shape) for f in about] == [checks.RULE_BASE + checks.NOT_IN_RELEASE]
+    assert len(merged.report_graph) < len(result.report_graph) + 10
+
+
+@pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
+def test_cli_validate_reports_drifted_shipped_codes_on_every_engine(tmp_path, engine):
+    """`cptkg validate` (the whole graph) runs the code checks on every engine."""
+    from intake_helpers import copy_project, run_cptkg
+
+    home = copy_project(tmp_path / "project")
+    codes = home / "data" / "diagnosis-codes.ttl"
+    text = codes.read_text(encoding="utf-8")
+    assert 'skos:prefLabel "Bell\'s palsy"@en' in text
+    codes.write_text(text.replace('"Bell\'s palsy"@en', '"Bell palsy"@en'), encoding="utf-8")
+    proc = run_cptkg("validate", "--engine", engine, env={"CPTKG_HOME": str(home)})
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "ICD-10-CM code G51.0: descriptor 'Bell palsy' differs from ICD-10-CM FY2026" in (
+        proc.stdout
+    )

@@ -36,14 +36,14 @@ SHACL_CASES = {
         "add it to data/procedure.ttl",
     ),
     "icd10cm-malformed.ttl": (
-        "shape:PayerPolicyShape-supportingDiagnosis",
+        "codes:code-not-in-release",
         "kg:icd10cm-G5.10",
-        "not a well-formed ICD-10-CM code",
+        "closest codes: G50.0, G50.1",
     ),
     "unknown-place-of-service.ttl": (
-        "shape:PayerPolicyShape-allowedPlaceOfService",
-        "kg:pos-99",
-        "data/places-of-service.ttl",
+        "codes:code-not-in-release",
+        "kg:pos-98",
+        "closest codes: 99",
     ),
     "unknown-modifier.ttl": (
         "shape:PayerPolicyShape-modifier",

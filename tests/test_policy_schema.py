@@ -69,6 +69,7 @@ def test_fields_read_as_before():
         "medical-necessity criteria",
         "criteria text",
         "supporting diagnoses",
+        "supporting diagnosis categories",
         "modifiers",
         "policy document",
         "derived from",
@@ -78,9 +79,16 @@ def test_fields_read_as_before():
         "quote",
     ]
     multi = {f.label for f in schema.fields if f.multi and f.datatype is None}
-    assert {"procedure codes", "supporting diagnoses", "supersedes", "derived from"} <= multi
-    codes = {f.name: f.code.prefix for f in schema.fields if f.code is not None}
+    assert {
+        "procedure codes",
+        "supporting diagnoses",
+        "supporting diagnosis categories",
+        "supersedes",
+        "derived from",
+    } <= multi
+    codes = {f.name or f.label: f.code.prefix for f in schema.fields if f.code is not None}
     assert codes == {
+        "supporting diagnosis categories": "icd10cm-",
         "cpt_codes": "cpt-",
         "allowed_places_of_service": "pos-",
         "supporting_diagnoses": "icd10cm-",

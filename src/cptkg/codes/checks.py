@@ -19,8 +19,11 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH, SKOS
 from rdflib.term import Node
 
-from cptkg.codes.index import CodeEntry, CodeIndex, normalise_notation, open_index
+from cptkg.codes.entry import CodeEntry
+from cptkg.codes.index import CodeIndex, normalise_notation, open_index
 from cptkg.codes.releases import ICD10CM, POS, Release, release_for
+from cptkg.engines.base import Engine
+from cptkg.errors import CptkgError
 from cptkg.namespaces import CPTKG, KG
 from cptkg.shacl.report import Finding, ValidationResult
 
@@ -95,6 +98,40 @@ def check_graph(graph: Graph, *, on: dt.date | None = None) -> list[CodeProblem]
         for code in set(graph.subjects(RDF.type, cls)):
             checker.check_declared(code, system)
     return sorted(checker.problems, key=_sort_key)
+
+
+def code_graph_query() -> str:
+    """The CONSTRUCT query of what :func:`check_graph` reads: every code use (through
+    :data:`CODE_USES`) with the used code's notation and the user's effective date, and every
+    declared code node (:data:`CODE_CLASSES`) with its types, notation, descriptor, billable
+    flag and effective date. Few UNION branches and no VALUES joins: rdflib parses and
+    evaluates those slowly."""
+    notation, effective = SKOS.notation.n3(), CPTKG.effectiveDate.n3()
+    uses = "|".join(u.n3() for u in CODE_USES)
+    read = ", ".join(
+        p.n3()
+        for p in (RDF.type, SKOS.notation, SKOS.prefLabel, CPTKG.billable, CPTKG.effectiveDate)
+    )
+    branches = [f"{{ ?s {u.n3()} ?o . BIND({u.n3()} AS ?p) }}" for u in CODE_USES]
+    branches.append(f"{{ ?x {uses} ?s . ?s {notation} ?o . BIND({notation} AS ?p) }}")
+    branches.append(f"{{ ?s {uses} ?x . ?s {effective} ?o . BIND({effective} AS ?p) }}")
+    declared = " UNION ".join(f"{{ ?s a {c.n3()} }}" for c in CODE_CLASSES)
+    branches.append(f"{{ {{ {declared} }} ?s ?p ?o . FILTER(?p IN ({read})) }}")
+    return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+
+
+def code_graph(engine: Engine) -> Graph:
+    """The small graph :func:`check_graph` needs, read from ``engine`` with one CONSTRUCT
+    (:func:`code_graph_query`), so the code checks run the same on every engine."""
+    found = engine.query(code_graph_query())
+    if not isinstance(found, Graph):
+        raise CptkgError(f"the {engine.name} engine answered a CONSTRUCT without a graph")
+    return found
+
+
+def check_engine(engine: Engine, *, on: dt.date | None = None) -> list[CodeProblem]:
+    """:func:`check_graph` on the graph held by ``engine`` (through :func:`code_graph`)."""
+    return check_graph(code_graph(engine), on=on)
 
 
 def _sort_key(p: CodeProblem) -> tuple[str, str, str, str]:
@@ -247,9 +284,39 @@ def _described(index: CodeIndex, notations: Iterable[str]) -> list[str]:
     return found
 
 
+def _explained(f: Finding, shown: set[tuple[Node, Node | None, Node]]) -> bool:
+    """True if ``f`` is an ``sh:class`` result about a code use that a
+    ``code-not-in-release`` problem already reports (the code is missing from the graph
+    because it is not a code of the release)."""
+    return (
+        f.constraint_component == SH.ClassConstraintComponent
+        and f.focus_node is not None
+        and f.value is not None
+        and (f.focus_node, f.path, f.value) in shown
+    )
+
+
+def _result_nodes(report: Graph, f: Finding) -> list[Node]:
+    """The ``sh:result`` nodes of ``report`` that state finding ``f``."""
+    found = []
+    for r in report.subjects(SH.focusNode, f.focus_node):
+        if (
+            report.value(r, SH.value) == f.value
+            and report.value(r, SH.resultPath) == f.path
+            and report.value(r, SH.sourceConstraintComponent) == f.constraint_component
+        ):
+            found.append(r)
+    return found
+
+
 def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> ValidationResult:
     """A copy of the :class:`~cptkg.shacl.report.ValidationResult` ``result`` with
-    ``problems`` added as findings (and as ``sh:result`` nodes of its report graph)."""
+    ``problems`` added as findings (and as ``sh:result`` nodes of its report graph).
+
+    An ``sh:class`` result about a code use that a ``code-not-in-release`` problem reports
+    is replaced by that problem. As in ``result``, :attr:`conforms` is false only with a
+    violation, while the report's ``sh:conforms`` (SHACL 1.0 section 3.6.1) is false with any
+    result."""
     if not problems:
         return result
     report = Graph()
@@ -257,7 +324,15 @@ def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> 
         report.bind(prefix, ns)
     report += result.report_graph
     node = next(report.subjects(RDF.type, SH.ValidationReport), None)
-    findings = list(result.results)
+    shown = {(p.subject, p.predicate, p.code) for p in problems if p.rule == NOT_IN_RELEASE}
+    findings = []
+    for f in result.results:
+        if not _explained(f, shown):
+            findings.append(f)
+            continue
+        for r in _result_nodes(report, f):
+            report.remove((None, None, r))
+            report.remove((r, None, None))
     for p in problems:
         finding = Finding(
             focus_node=p.subject,
@@ -267,6 +342,7 @@ def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> 
             constraint_component=None,
             severity=p.severity,
             message=p.message,
+            severity_iri=SH[p.severity],
         )
         findings.append(finding)
         if node is not None:
@@ -280,8 +356,8 @@ def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> 
             report.add((r, SH.sourceShape, p.rule_iri))
             report.add((r, SH.resultSeverity, SH[p.severity]))
             report.add((r, SH.resultMessage, Literal(p.message)))
-    conforms = result.conforms and not any(p.severity == "Violation" for p in problems)
+    conforms = not any(f.severity == "Violation" for f in findings)
     if node is not None:
-        report.set((node, SH.conforms, Literal(conforms)))
+        report.set((node, SH.conforms, Literal(not findings)))
     findings.sort(key=Finding.sort_key)
     return ValidationResult(conforms, findings, report, result.namespaces)

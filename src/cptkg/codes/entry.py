@@ -1,5 +1,5 @@
-"""One entry of a code system release (chapter, block or code), as the index and its builder
-exchange it."""
+"""One entry of a code-system release: a chapter, a block or a code, as the release's reader
+(:mod:`cptkg.codes.build`) makes it and the index (:mod:`cptkg.codes.index`) returns it."""
 
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from cptkg.codes.checks import CODE_USES, notation_of
-from cptkg.codes.index import CodeEntry, normalise_notation, open_index
+from cptkg.codes.entry import CodeEntry
+from cptkg.codes.index import normalise_notation, open_index
 from cptkg.codes.releases import ICD10CM, POS, latest
 from cptkg.errors import CptkgError
 

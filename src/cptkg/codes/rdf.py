@@ -16,7 +16,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, SKOS, XSD
 
 from cptkg.codes.checks import CODE_USES, notation_of
-from cptkg.codes.index import CodeEntry, normalise_notation, open_index
+from cptkg.codes.entry import CodeEntry
+from cptkg.codes.index import normalise_notation, open_index
 from cptkg.codes.releases import ICD10CM, Release, latest
 from cptkg.namespaces import CPTKG, KG
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from cptkg.commands.common import description, write_output
 from cptkg.errors import EXIT_OK
 
 
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "code",
         help="look up an ICD-10-CM or place-of-service code in its release and in the graph",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
+        description=description(__doc__),
     )
     p.add_argument("code", metavar="CODE", nargs="?", help="e.g. G51.1, S04.5, G51.3-, 21")
     p.add_argument(
@@ -46,7 +47,6 @@ def run(args: argparse.Namespace) -> int:
     if not args.code:
         raise InputError("give a CODE to look up (or --export-graph FILE)")
     from cptkg.codes.lookup import describe
-    from cptkg.commands.common import write_output
     from cptkg.load import load_union
 
     report = describe(args.code, load_union(), args.system)

@@ -5,7 +5,8 @@ are merged and validated with the shipped ontology and shapes. When no PATH is p
 shipped graph (new data, e.g. a new payer policy), they are validated in the context of the
 graph instead, on every engine alike: what they reference must exist in the graph or in the
 same files, and only their own problems are listed, grouped by policy (see cptkg.intake.validation;
---no-context validates them alone). Exit 0 conforms (warnings allowed), 1 at least one
+--no-context validates them alone). Every ICD-10-CM and place-of-service code is also checked
+against its release (see cptkg.codes.checks). Exit 0 conforms (warnings allowed), 1 at least one
 sh:Violation, 2 error.
 """
 
@@ -65,6 +66,7 @@ def _note(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate and print the report; return 0 / 1 by conformance."""
+    from cptkg.codes.checks import add_to_validation, check_engine
     from cptkg.intake.reading import DEFAULT_MAX_BYTES
     from cptkg.intake.validation import is_shipped, validate_files
     from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
@@ -88,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         graph = open_graph(graph_settings(args))
-        report = graph.validate(shapes, ontology, on_note=_note)
+        # the codes against their releases, read through the engine's query interface
+        result = graph.validate(shapes, ontology, on_note=_note)
+        report = add_to_validation(result, check_engine(graph))
     write_report(report, args.format, args.output)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING

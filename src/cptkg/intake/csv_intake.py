@@ -11,7 +11,9 @@ first non-comment line is the header with exactly the columns of :func:`column_n
 lines starting with ``#`` *before* the header are comments. Row numbers are the file's line
 numbers as a spreadsheet shows them (header = row 1 when there is no comment line). A blank
 row is an error (it usually hides a half-pasted block). Multi-valued cells are separated by
-spaces (or ``;``/``,``).
+spaces (or ``;``/``,``; a cell holding commas must be quoted, as spreadsheets do). A diagnosis
+code written with a trailing ``-`` (``G51.3-``) lists the whole category on purpose:
+``cptkg:supportingDiagnosisCategory`` (see :data:`CATEGORY_PROPERTIES`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from cptkg.intake.report import IntakeReport
 from cptkg.intake.schema import Field, Schema, policy_schema
 from cptkg.intake.validation import validate_new_data
 from cptkg.load import load_ontology
-from cptkg.namespaces import CPTKG, KG, PREFIXES, bind_prefixes
+from cptkg.namespaces import CPTKG, KG, bind_prefixes, parse_iri
 
 #: Columns the spreadsheet fills in when blank (the shapes still require a value).
 DEFAULTED = {
@@ -46,7 +48,13 @@ DEFAULTED = {
 #: Columns every spreadsheet row must fill although the shapes allow a policy without them.
 ALSO_REQUIRED = {"evidence_status"}
 #: Fields without a column of their own: (property, the column that decides them).
-DERIVED = {CPTKG.effectiveDateStatus: "effective_date"}
+DERIVED = {
+    CPTKG.effectiveDateStatus: "effective_date",
+    CPTKG.supportingDiagnosisCategory: "supporting_diagnoses",
+}
+#: Code properties whose column may list a whole category as ``<code>-``: the property
+#: that records such a category.
+CATEGORY_PROPERTIES = {CPTKG.supportingDiagnosis: CPTKG.supportingDiagnosisCategory}
 #: Node shapes (rules about several fields) -> the column to fix.
 SHAPE_COLUMN = {
     "PolicyDatesShape-order": "end_date",
@@ -187,16 +195,19 @@ def _split(cell: str) -> list[str]:
     return [x for x in re.split(r"[\s;,]+", cell.strip()) if x]
 
 
+#: Schemes of the IRIs a cell may hold written bare (without ``<>``): anything else with a
+#: colon (``ICD:G51.0``, ``Aetna:CPB``) is a typo or an unknown prefix, not an IRI.
+BARE_IRI_SCHEMES = ("http://", "https://", "urn:")
+
+
 def _expand(cell: str) -> URIRef | None:
-    s = cell.strip()
-    if s.startswith("<") and s.endswith(">"):
-        return URIRef(s[1:-1])
-    if s.startswith(("http://", "https://", "urn:")):
-        return URIRef(s)
-    if ":" in s and s.split(":", 1)[0] in PREFIXES:
-        prefix, local = s.split(":", 1)
-        return URIRef(str(PREFIXES[prefix]) + local)
-    return None
+    """The IRI a cell holds (:func:`~cptkg.namespaces.parse_iri`), bare only with one of
+    :data:`BARE_IRI_SCHEMES`; None when the cell is not an IRI."""
+    text = cell.strip()
+    iri = parse_iri(text)
+    if iri is None or text.startswith("<") or str(iri) != text:
+        return iri  # <…>, a prefixed name, or nothing
+    return iri if text.startswith(BARE_IRI_SCHEMES) else None
 
 
 def policy_iri(policy_id: str) -> URIRef:
@@ -265,14 +276,7 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
                 )
                 continue
             if len(record) != len(header_cells):
-                errors.append(
-                    CellError(
-                        row_no,
-                        None,
-                        f"{len(record)} cells, but the header has {len(header_cells)} columns",
-                        "check for an unquoted comma or a missing cell",
-                    )
-                )
+                errors.append(cell_count_error(row_no, header_cells, record))
                 continue
             rows.append((row_no, dict(zip(header_cells, (c.strip() for c in record), strict=True))))
     except csv.Error as exc:
@@ -282,6 +286,32 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
     if not rows:
         raise CsvError(file, [CellError(first + 1, None, "no policy rows below the header")])
     return rows
+
+
+def cell_count_error(row: int, header_cells: list[str], record: list[str]) -> CellError:
+    """The error of a row with more or fewer cells than the header; when the extra cells are
+    exactly one code column's codes split at unquoted commas (``G51.1,G51.8``), it names
+    that column."""
+    extra = len(record) - len(header_cells)
+    message = f"{len(record)} cells, but the header has {len(header_cells)} columns"
+    found: list[tuple[str, str]] = []
+    if extra > 0:
+        codes = {f.name: f.code for f in columns() if f.code is not None and f.multi}
+        for i, name in enumerate(header_cells):
+            kind = codes.get(name)
+            parts = [c.strip().upper() for c in record[i : i + extra + 1]]
+            if kind is not None and all(re.match(kind.pattern, c.rstrip("-")) for c in parts if c):
+                found.append((name, ",".join(record[i : i + extra + 1])))
+    if len(found) == 1:
+        name, cell = found[0]
+        return CellError(
+            row,
+            name,
+            f"{message}: the commas in {cell!r} split the codes into cells of their own",
+            f"separate the codes by spaces ({' '.join(cell.split(','))}), or quote the cell "
+            f'("{cell}")',
+        )
+    return CellError(row, None, message, "check for an unquoted comma or a missing cell")
 
 
 def _payer(cell: str, ctx: ContextProvider) -> URIRef | None:
@@ -428,7 +458,15 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         for f in cols:
             if f.name is None or f.name in RESOLVED:
                 continue
-            for value in cell_values(f, cells[f.name], vocabs.get(f.name), err):
+            cell = cells[f.name]
+            whole = CATEGORY_PROPERTIES.get(f.path)
+            if whole is not None and f.code is not None:
+                listed = _split(cell)
+                categories = " ".join(c.removesuffix("-") for c in listed if c.endswith("-"))
+                for value in cell_values(f, categories, None, err):
+                    g.add((pol, whole, value))
+                cell = " ".join(c for c in listed if not c.endswith("-"))
+            for value in cell_values(f, cell, vocabs.get(f.name), err):
                 g.add((pol, f.path, value))
         if not cells["effective_date"]:
             g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))

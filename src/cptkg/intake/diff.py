@@ -20,7 +20,7 @@ from cptkg import paths as _paths
 from cptkg.errors import InputError
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, policies, read_new
 from cptkg.intake.schema import CODE_KINDS, Schema, policy_schema
-from cptkg.namespaces import CPTKG, PREFIXES
+from cptkg.namespaces import CPTKG, PREFIXES, parse_iri
 
 _NONE = "(none)"
 
@@ -128,14 +128,7 @@ def resolve_side(arg: str, graph: Graph | None, *, max_bytes: int | None = None)
         return Side(new.graph, pols, _paths.display_path(p))
     if graph is None:
         raise InputError(f"{arg}: no such file", hint="name a file or a policy of the graph")
-    iri: URIRef | None = None
-    if arg.startswith("<") and arg.endswith(">"):
-        iri = URIRef(arg[1:-1])
-    elif arg.startswith(("http://", "https://", "urn:")):
-        iri = URIRef(arg)
-    elif ":" in arg and arg.split(":", 1)[0] in PREFIXES:
-        prefix, local = arg.split(":", 1)
-        iri = URIRef(str(PREFIXES[prefix]) + local)
+    iri = parse_iri(arg)  # an IRI of any scheme: an identifier is tried next anyway
     if iri is not None and (iri, RDF.type, CPTKG.PayerPolicy) in graph:
         return Side(graph, [iri], "graph")
     for s in graph.subjects(DCTERMS.identifier, Literal(arg)):

@@ -14,6 +14,13 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from cptkg.codes.checks import (
+    BILLABLE_FLAG_DIFFERS,
+    DESCRIPTOR_DIFFERS,
+    NOT_BILLABLE,
+    NOT_IN_RELEASE,
+    CodeProblem,
+)
 from cptkg.intake.context import ContextProvider
 from cptkg.intake.schema import CodeKind, Field, Schema
 from cptkg.namespaces import KG
@@ -142,3 +149,25 @@ def hint_for(f: Finding, ctx: ContextProvider, ns: Graph, schema: Schema) -> str
     if name.startswith(CODE_SHAPE_PREFIXES):
         return "fix the code's skos:notation (see the rule) or its skos:inScheme"
     return "change the data so that the rule holds: " + f.message
+
+
+def code_problem_hint(p: CodeProblem) -> str:
+    """What to do about a code that its release does not hold, or holds otherwise."""
+    if p.rule == NOT_IN_RELEASE:
+        closest = ", ".join(p.suggestions)
+        return (
+            f"check {p.notation} against {p.release} and write the code meant"
+            + (f" (closest codes: {closest})" if closest else "")
+            + "; a code is never added to the graph unless its release holds it"
+        )
+    if p.rule == NOT_BILLABLE:
+        return (
+            f"list the billable codes meant (e.g. {', '.join(p.suggestions)}), or the whole "
+            f"category on purpose: {p.notation}- in a spreadsheet cell, "
+            f"cptkg:supportingDiagnosisCategory in RDF"
+        )
+    if p.rule == DESCRIPTOR_DIFFERS:
+        return f"write the descriptor of {p.release} verbatim: {p.suggestions[0]!r}"
+    if p.rule == BILLABLE_FLAG_DIFFERS:
+        return f"set cptkg:billable as {p.release} has it"
+    return "nothing to change; load the release in force on the policy's date to check against it"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -52,9 +53,14 @@ class NewData:
 
     #: file display name -> its lines (RDF files), to find a property's line
     lines: dict[str, list[str]] = field(default_factory=dict)
+    #: the graph's prefixes, read once for :meth:`location`
+    _prefixes: list[tuple[str, str]] | None = field(default=None, init=False, repr=False)
 
-    def location(self, subject: Node | None, path: Node | None = None) -> str | None:
-        """Where ``subject`` (and, when found, its ``path`` property) is written."""
+    def location(
+        self, subject: Node | None, path: Node | None = None, value: Node | None = None
+    ) -> str | None:
+        """Where ``subject`` (and, when found, its ``path`` property, and that property's
+        ``value`` when it is an IRI) is written."""
         if self.locate is not None:
             loc = self.locate(subject, path)
             if loc:
@@ -62,29 +68,49 @@ class NewData:
         where = self.where.get(subject) if subject is not None else None
         if where and isinstance(path, URIRef) and ":" in where:
             shown, _, line = where.rpartition(":")
-            found = self._property_line(shown, int(line) if line.isdigit() else 0, path)
+            found = self._term_line(shown, int(line) if line.isdigit() else 0, path)
+            if found and isinstance(value, URIRef):
+                found = self._term_line(shown, found, value, within=path) or found
             if found:
                 return f"{shown}:{found}"
         return where
 
-    def _property_line(self, shown: str, start: int, path: URIRef) -> int | None:
+    def _forms(self, term: URIRef) -> list[str]:
+        if self._prefixes is None:
+            self._prefixes = [(p, str(ns)) for p, ns in self.graph.namespaces() if p]
+        forms = [f"<{term}>"]
+        for p, ns in self._prefixes:
+            if str(term).startswith(ns):
+                forms.append(f"{p}:{str(term)[len(ns) :]}")
+        return forms
+
+    def _term_line(
+        self, shown: str, start: int, term: URIRef, within: URIRef | None = None
+    ) -> int | None:
+        """The first line from ``start`` of the subject block starting there that writes
+        ``term``; with ``within`` (the property ``term`` is a value of), only up to the next
+        property of the block."""
         lines = self.lines.get(shown)
         if not lines or start < 1:
             return None
-        forms = [f"<{path}>"]
-        for p, ns in self.graph.namespaces():
-            if p and str(path).startswith(str(ns)):
-                forms.append(f"{p}:{str(path)[len(str(ns)) :]}")
-        pattern = re.compile(
-            r"(?:^|[\s;\[\"])(?:" + "|".join(map(re.escape, forms)) + r")(?=[\s\"]|$)"
-        )
+        forms = self._forms(term)
+        pattern = _term_pattern(tuple(forms))
         for number in range(start, len(lines) + 1):
             text = lines[number - 1]
-            if number > start and re.match(r"^\S", text) and not text.startswith("#"):
+            if number > start and text[:1].strip() and not text.startswith("#"):
                 break  # the next subject's block
-            if pattern.search(text):
+            if any(f in text for f in forms) and pattern.search(text):
                 return number
+            if within is not None and number > start and text.rstrip().endswith((";", ".")):
+                break  # the end of the property's values
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _term_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    """A term written in one of ``forms``, as a whole token."""
+    alternatives = "|".join(map(re.escape, forms))
+    return re.compile(r"(?:^|[\s;,\[\"])(?:" + alternatives + r")(?=[\s\",;.]*$|[\s\",;])")
 
 
 def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> NewData:
@@ -143,14 +169,14 @@ def quiet_rdflib() -> Iterator[None]:
 
 
 def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
-    """Best effort: the line where each IRI subject is first written as a subject."""
+    """Best effort: the line where each IRI subject is first written as a subject (the first
+    term of a line, or a JSON-LD ``"@id"``), read in one pass over the file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return {}
-    lines = text.splitlines()
-    out: dict[Node, int] = {}
     nss = [(p, str(ns)) for p, ns in g.namespaces() if p]
+    written: dict[str, Node] = {}
     for s in set(g.subjects()):
         if not isinstance(s, URIRef):
             continue
@@ -159,14 +185,21 @@ def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
             if str(s).startswith(ns):
                 local = str(s)[len(ns) :]
                 forms += [f"{p}:{local}", f'"{p}:{local}"']
-        pattern = re.compile(
-            r"^\s*(?:\"@id\"\s*:\s*)?(?:" + "|".join(re.escape(x) for x in forms) + r")(?=[\s,;]|$)"
-        )
-        for number, line in enumerate(lines, start=1):
-            if pattern.search(line):
-                out[s] = number
-                break
+        for form in forms:
+            written.setdefault(form, s)
+    out: dict[Node, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _FIRST_TERM.match(line)
+        if m is None:
+            continue
+        s = written.get(m.group(1))
+        if s is not None and s not in out:
+            out[s] = number
     return out
+
+
+#: The first term of a line (or the value of a JSON-LD ``"@id"``), as written.
+_FIRST_TERM = re.compile(r'^\s*(?:"@id"\s*:\s*)?(<[^>]*>|"[^"]*"|[^\s,;]+)(?=[\s,;]|$)')
 
 
 def policies(g: Graph) -> list[URIRef]:

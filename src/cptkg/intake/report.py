@@ -59,6 +59,9 @@ class IntakeReport:
     #: policies of the new data already in the graph with the same content (nothing to add)
     unchanged: list[URIRef] = field(default_factory=list)
     context_triples: int = 0
+    #: what the reader should know about how the data was checked (e.g. which code-system
+    #: release checked a policy dated before it), not problems of the data
+    notes: list[str] = field(default_factory=list)
 
     @property
     def conforms(self) -> bool:
@@ -111,6 +114,7 @@ class IntakeReport:
             lines.append(
                 f"Note: {short_name(pol, self.ns)} is already in the graph with the same content."
             )
+        lines += [f"Note: {n}" for n in self.notes]
         for policy, problems in self.groups():
             lines.append("")
             if policy is None:
@@ -144,6 +148,7 @@ class IntakeReport:
         base["mode"] = "in-context"
         base["files"] = [_paths.display_path(f) for f in self.new.files]
         base["problems"] = [p.to_dict(self.ns) for p in self.problems]
+        base["notes"] = list(self.notes)
         base["policies"] = [
             {
                 "policy": short_name(pol, self.ns),

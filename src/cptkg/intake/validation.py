@@ -7,6 +7,9 @@ The new file is not validated alone, and the whole graph is not re-validated eit
 * the *context slice* of the graph the new data needs: the ``rdf:type`` of every IRI the new
   data mentions, the full description of the policies it supersedes and of existing resources
   it adds statements to, and the policies that already use one of its ``dcterms:identifier``s,
+* the code-system releases' description of every real ICD-10-CM and place-of-service code
+  the new data uses without declaring it (:func:`cptkg.codes.rdf.used_code_triples`), so a
+  policy may cite any code of the release (``G51.1``) that the graph does not hold yet,
 
 and pySHACL runs on it with ``focus_nodes`` = the new data's subjects, with the shipped
 ontology (class hierarchy and controlled vocabularies) and shapes. The cost therefore depends
@@ -16,6 +19,10 @@ store do).
 
 Each problem is reported with the rule broken (the shape), the offending value, where it is
 (``file:line`` or ``file row N, column C``) and what to do; problems are grouped by policy.
+Every code the new data uses or declares is also checked against its release
+(:func:`cptkg.codes.checks.check_graph`: not in the release, a category where a billable code
+is needed, a descriptor that differs); an ``sh:class`` result about a code the release does
+not hold is reported once, as the code problem.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from cptkg import paths as _paths
+from cptkg.codes.checks import RELEASE_NOT_IN_FORCE, CodeProblem, add_to_validation, check_graph
+from cptkg.codes.rdf import used_code_triples
 from cptkg.errors import InputError
 from cptkg.intake.checks import (
     existing_policy_changed,
@@ -37,14 +46,14 @@ from cptkg.intake.checks import (
     untyped_resource,
 )
 from cptkg.intake.context import ContextProvider, shipped_context
-from cptkg.intake.hints import hint_for
+from cptkg.intake.hints import code_problem_hint, hint_for
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, policies, read_new
 from cptkg.intake.report import IntakeReport, Problem
 from cptkg.intake.schema import read_schema
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.namespaces import CPTKG, bind_prefixes
 from cptkg.shacl.pyshacl_runner import validate
-from cptkg.shacl.report import short_name
+from cptkg.shacl.report import Finding, short_name
 
 #: Problems sort by severity within a policy.
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -98,6 +107,10 @@ def build_validation_graph(
     merge |= superseded - new_subjects
     for t in ctx.describe(sorted(merge, key=str)):
         vg.add(t)
+    # real codes of the releases the new data uses without describing them
+    for t in used_code_triples(new):
+        if t[0] not in new_subjects:
+            vg.add(t)
     # existing policies with one of the new identifiers
     ids = {str(o) for o in new.objects(None, DCTERMS.identifier) if isinstance(o, Literal)}
     for lit, iri in ctx.policies_with_identifier(sorted(ids)):
@@ -134,8 +147,14 @@ def validate_new_data(
             "no resource with an IRI found (only blank nodes)",
             hint="give the policy an IRI, e.g. kg:policy-<payer>-<identifier>",
         )
-    result = validate(vg, shapes=shapes, ontology=ontology, focus_nodes=focus)
+    code_problems = check_graph(new.graph)
+    notes = [p.message for p in code_problems if p.rule == RELEASE_NOT_IN_FORCE]
+    code_problems = [p for p in code_problems if p.rule != RELEASE_NOT_IN_FORCE]
+    result = add_to_validation(
+        validate(vg, shapes=shapes, ontology=ontology, focus_nodes=focus), code_problems
+    )
     ns = result.namespaces
+    by_finding = {_code_key(p.subject, p.predicate, p.code, p.rule_iri): p for p in code_problems}
     pols = policies(new.graph)
     pset = set(pols)
 
@@ -146,6 +165,10 @@ def validate_new_data(
             continue  # the date is there but ill-typed: already reported
         subject = f.focus_node
         path = f.path if isinstance(f.path, URIRef) else None
+        code = by_finding.get(_code_key(subject, path, f.value, f.source_shape))
+        if code is not None:
+            problems.append(code_problem(code, f, new, pset, ns))
+            continue
         problems.append(
             Problem(
                 severity=f.severity,
@@ -176,6 +199,32 @@ def validate_new_data(
         policies=pols,
         unchanged=unchanged,
         context_triples=len(vg) - len(new.graph),
+        notes=notes,
+    )
+
+
+def _code_key(
+    subject: Node | None, path: Node | None, value: Node | None, rule: Node | None
+) -> tuple[Node | None, ...]:
+    return (subject, path, value, rule)
+
+
+def code_problem(
+    p: CodeProblem, finding: Finding, new: NewData, policies: set[URIRef], ns: Graph
+) -> Problem:
+    """A :class:`~cptkg.codes.checks.CodeProblem` as an intake Problem, at the line (or row
+    and column) where the code is written."""
+    return Problem(
+        severity=p.severity,
+        rule=f"codes:{p.rule}",
+        message=p.message,
+        subject=p.subject,
+        policy=p.subject if p.subject in policies else None,
+        path=short_name(p.predicate, ns) if p.predicate is not None else "",
+        value=short_name(p.code, ns),
+        where=new.location(p.subject, p.predicate, p.code),
+        hint=code_problem_hint(p),
+        finding=finding,
     )
 
 
