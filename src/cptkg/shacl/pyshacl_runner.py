@@ -20,6 +20,7 @@ from rdflib.term import Node
 from cptkg.errors import CptkgError
 from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
 from cptkg.namespaces import bind_prefixes
+from cptkg.shacl.prepared_queries import prepared_queries
 from cptkg.shacl.report import ValidationResult, findings_from_report
 
 
@@ -43,17 +44,18 @@ def validate(
     if focus_nodes is not None:
         kwargs["focus_nodes"] = list(focus_nodes)
     try:
-        _conforms, report, _text = pyshacl.validate(
-            data,
-            shacl_graph=shapes,
-            ont_graph=ontology,
-            inference="none",
-            advanced=True,
-            allow_warnings=True,
-            allow_infos=True,
-            abort_on_first=False,
-            **kwargs,
-        )
+        with prepared_queries():
+            _conforms, report, _text = pyshacl.validate(
+                data,
+                shacl_graph=shapes,
+                ont_graph=ontology,
+                inference="none",
+                advanced=True,
+                allow_warnings=True,
+                allow_infos=True,
+                abort_on_first=False,
+                **kwargs,
+            )
     except (ShapeLoadError, ReportableRuntimeError, ValidationFailure) as exc:
         msg = getattr(exc, "message", None) or str(exc)
         raise CptkgError(
