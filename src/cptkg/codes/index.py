@@ -47,12 +47,24 @@ def cache_dir() -> Path:
     return base / "cptkg"
 
 
+#: (path, size, mtime) -> SHA-256 already read in this process
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
 def file_sha256(path: Path) -> str:
-    """The SHA-256 of ``path``, remembered per (path, size, mtime) in the cache directory."""
+    """The SHA-256 of ``path``, remembered per (path, size, mtime) in the cache directory (and
+    in this process, so a repeated look-up costs one ``stat``)."""
     stat = path.stat()
-    stamp = cache_dir() / "code-systems" / "sha256-stamps.json"
     key = str(path.resolve())
-    mark = [stat.st_size, stat.st_mtime_ns]
+    seen = (key, stat.st_size, stat.st_mtime_ns)
+    if seen in _DIGESTS:
+        return _DIGESTS[seen]
+    _DIGESTS[seen] = digest = _stamped_sha256(path, key, [stat.st_size, stat.st_mtime_ns])
+    return digest
+
+
+def _stamped_sha256(path: Path, key: str, mark: list[int]) -> str:
+    stamp = cache_dir() / "code-systems" / "sha256-stamps.json"
     try:
         stamps = json.loads(stamp.read_text("utf-8"))
     except (OSError, ValueError):
