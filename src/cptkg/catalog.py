@@ -40,6 +40,7 @@ from cptkg.paths import queries_dir
 #: Parameter types a header may declare in ``param_types``.
 PARAM_TYPES: dict[str, str] = {
     "string": "any text, bound as a plain literal",
+    "search": "text to look for, not empty or blank, bound as a plain literal",
     "integer": "a whole number (xsd:integer)",
     "decimal": "a decimal number (xsd:decimal)",
     "boolean": "true or false (xsd:boolean)",

@@ -20,7 +20,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
 from cptkg.catalog import PARAM_TYPES, ParamSpec, StoredQuery, get_query, parse_header, parse_query
-from cptkg.engines.base import Engine, QueryOutcome, SelectResult
+from cptkg.engines.base import Engine, QueryOutcome, SelectResult, mask_comments_and_strings
 from cptkg.errors import InputError
 from cptkg.namespaces import PREFIXES, parse_iri
 
@@ -31,6 +31,18 @@ class ParameterError(InputError):
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
+#: Longest parameter value (in characters) an error message repeats in full.
+SHOWN_LIMIT = 200
+
+
+def shown(value: object, limit: int = SHOWN_LIMIT) -> str:
+    """``value`` quoted for an error message: its repr, or, past ``limit`` characters, the
+    repr of its first ``limit`` characters followed by "…" and its full length."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
 
 def to_iri(value: str, param: str = "value") -> URIRef:
     """An IRI from ``<http://…>``, ``http://…`` (any scheme) or a prefixed name (``kg:x``),
@@ -38,7 +50,7 @@ def to_iri(value: str, param: str = "value") -> URIRef:
     iri = parse_iri(value)
     if iri is None:
         raise ParameterError(
-            f"parameter {param}: {value!r} is not an IRI",
+            f"parameter {param}: {shown(value)} is not an IRI",
             hint="give a full IRI (https://w3id.org/cptkg/id/payer-aetna) or a prefixed name "
             "with a known prefix (" + ", ".join(p + ":" for p in PREFIXES) + ")",
         )
@@ -69,14 +81,14 @@ def convert_value(spec: ParamSpec, raw: str | Identifier) -> Identifier:
             _dt.date.fromisoformat(text)
         except ValueError:
             raise ParameterError(
-                f"parameter {spec.name}: {raw!r} is not a date",
+                f"parameter {spec.name}: {shown(raw)} is not a date",
                 hint=f"expected format YYYY-MM-DD (xsd:date), e.g. {spec.name}=2025-01-31",
             ) from None
         return Literal(text, datatype=XSD.date)
     if kind == "integer":
         if not re.fullmatch(r"[+-]?\d+", raw.strip()):
             raise ParameterError(
-                f"parameter {spec.name}: {raw!r} is not an integer",
+                f"parameter {spec.name}: {shown(raw)} is not an integer",
                 hint=f"expected a whole number, e.g. {spec.name}=3",
             )
         return Literal(str(int(raw.strip())), datatype=XSD.integer)
@@ -87,7 +99,7 @@ def convert_value(spec: ParamSpec, raw: str | Identifier) -> Identifier:
             value = Decimal(raw.strip())
         except InvalidOperation:
             raise ParameterError(
-                f"parameter {spec.name}: {raw!r} is not a decimal number",
+                f"parameter {spec.name}: {shown(raw)} is not a decimal number",
                 hint=f"expected e.g. {spec.name}=1250.00",
             ) from None
         return Literal(str(value), datatype=XSD.decimal)
@@ -95,14 +107,20 @@ def convert_value(spec: ParamSpec, raw: str | Identifier) -> Identifier:
         text = raw.strip().lower()
         if text not in ("true", "false"):
             raise ParameterError(
-                f"parameter {spec.name}: {raw!r} is not a boolean", hint="expected true or false"
+                f"parameter {spec.name}: {shown(raw)} is not a boolean",
+                hint="expected true or false",
             )
         return Literal(text, datatype=XSD.boolean)
     if kind == "iri":
         return to_iri(raw, spec.name)
     if kind == "payer":
         return to_iri(raw, spec.name) if _looks_like_iri(raw) else Literal(raw.strip())
-    # string, code
+    if kind == "search" and not raw.strip():
+        raise ParameterError(
+            f"parameter {spec.name}: empty search text {shown(raw)} would match everything",
+            hint=f"give some text to look for, e.g. {spec.name}=trapezius",
+        )
+    # string, search, code
     return Literal(raw.strip() if kind == "code" else raw)
 
 
@@ -159,7 +177,7 @@ def check_payer(engine: Engine, spec: ParamSpec, term: Identifier) -> None:
             return
     choices = sorted({min(names) if names else iri for iri, names in payers.items()})
     raise ParameterError(
-        f"parameter {spec.name}: no payer {str(term)!r} in the graph",
+        f"parameter {spec.name}: no payer {shown(term)} in the graph",
         hint="payers: " + ", ".join(choices) + " (a name, any case, or the payer's IRI)",
     )
 
@@ -179,7 +197,7 @@ def check_code(
     choices = [c for c, d in codes.items() if d or not described]
     what = "CPT code with an overview" if described else "CPT code"
     raise ParameterError(
-        f"parameter {spec.name}: no {what} {str(term)!r} in the graph",
+        f"parameter {spec.name}: no {what} {shown(term)} in the graph",
         hint=("codes with an overview: " if described else "CPT codes in the graph: ")
         + ", ".join(choices),
     )
@@ -203,7 +221,7 @@ def bind_params(
         if spec is None:
             valid = ", ".join(p.describe() for p in query.params) or "none"
             raise ParameterError(
-                f"query {query.name} has no parameter {key!r}",
+                f"query {query.name} has no parameter {shown(key)}",
                 hint=f"parameters of {query.name}: {valid}",
             )
         if name in given:
@@ -248,21 +266,45 @@ def run_stored(
     return engine.query(query.text, bindings)
 
 
+_SERVICE = re.compile(r"(?<![\w:?$.-])SERVICE(?![\w:.-])", re.IGNORECASE)
+
+
+class FederationRefused(InputError):
+    """An ad-hoc query calls another endpoint (``SERVICE``) without federation allowed."""
+
+
+def uses_service(sparql: str) -> bool:
+    """Whether the query has a ``SERVICE`` clause (outside comments, strings and IRIs)."""
+    return bool(_SERVICE.search(mask_comments_and_strings(sparql)))
+
+
 def run_sparql(
     engine: Engine,
     sparql: str,
     params: Mapping[str, str | Identifier] | None = None,
+    *,
+    allow_service: bool = False,
 ) -> QueryOutcome:
     """Run an ad-hoc query. If its text has a ``#+`` header declaring parameters, ``params``
     are typed by it; otherwise each value is an IRI when written ``<…>``, else a plain literal.
+
+    A query with ``SERVICE`` (a call to another endpoint) is refused with FederationRefused
+    unless ``allow_service``.
     """
+    if not allow_service and uses_service(sparql):
+        raise FederationRefused(
+            "the query uses SERVICE (federation: a request to another SPARQL endpoint), "
+            "which is refused for ad-hoc queries",
+            hint="remove the SERVICE clause, or pass --allow-service to let the query "
+            "contact the endpoint it names",
+        )
     if params and parse_header(sparql).get("summary"):
         query = parse_query(Path("adhoc.rq"), sparql)
         return engine.query(sparql, bind_params(query, params, engine))
     bindings: dict[str, Identifier] = {}
     for key, value in (params or {}).items():
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise ParameterError(f"{key!r} is not a SPARQL variable name")
+            raise ParameterError(f"{shown(key)} is not a SPARQL variable name")
         if isinstance(value, str):
             text = value.strip()
             term: Identifier = (
@@ -281,7 +323,7 @@ def parse_param_args(items: list[str] | None) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ParameterError(
-                f"--param {item!r}: expected KEY=VALUE", hint="e.g. --param payer=Aetna"
+                f"--param {shown(item)}: expected KEY=VALUE", hint="e.g. --param payer=Aetna"
             )
         key = key.strip()
         if key in out:

@@ -3,6 +3,7 @@
 SELECT and ASK results are written like ``cptkg query``'s; CONSTRUCT and DESCRIBE results
 as Turtle (or ``--format nt|json-ld``). ``--param`` binds variables: typed by the file's
 ``#+`` header if it has one, else ``<…>`` is an IRI and anything else a plain literal.
+A query with SERVICE (federation) is refused unless ``--allow-service`` is given.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("query", nargs="?", metavar="QUERY", help="the query text ('-': read stdin)")
     p.add_argument("--file", metavar="FILE", help="read the query from FILE")
+    p.add_argument(
+        "--allow-service",
+        action="store_true",
+        help="allow SERVICE clauses (federation: the query may contact other endpoints); "
+        "refused without this option",
+    )
     p.set_defaults(func=run)
 
 
@@ -60,5 +67,10 @@ def run(args: argparse.Namespace) -> int:
     from cptkg.query import parse_param_args, run_sparql  # rdflib: only when a command runs
 
     params = parse_param_args(args.param)
-    write_result(run_sparql(open_graph(graph_settings(args)), text, params), args)
+    write_result(
+        run_sparql(
+            open_graph(graph_settings(args)), text, params, allow_service=args.allow_service
+        ),
+        args,
+    )
     return EXIT_OK
