@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
-from cptkg.load import parse_file
+from cptkg.load import parse_file, quiet_rdflib
 from cptkg.namespaces import CPTKG, bind_prefixes
 
 #: Files larger than this are refused before parsing (``--max-bytes`` raises it).
@@ -132,7 +130,7 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
             _paths.rdf_format(f)  # unknown extension -> InputError before reading
         check_size(f, max_bytes)
         with quiet_rdflib():
-            one = parse_file(f)
+            one = parse_file(f, max_bytes=max_bytes)
         shown = _paths.display_path(f)
         if len(one) == 0:
             raise InputError(
@@ -154,18 +152,6 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
                 line = lines.get(s)
                 where[s] = f"{shown}:{line}" if line else shown
     return NewData(graph=g, files=files, where=where, lines=file_lines)
-
-
-@contextlib.contextmanager
-def quiet_rdflib() -> Iterator[None]:
-    """rdflib logs a traceback for every ill-typed literal; intake reports them itself."""
-    logger = logging.getLogger("rdflib.term")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
