@@ -161,3 +161,12 @@ def test_jsonld_with_external_context_is_refused_without_fetching(home, tmp_path
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "policy.jsonld:2: JSON-LD @context refers to the external document" in proc.stderr
     assert "never fetched" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_validate_refuses_label_with_lone_surrogate_like_add(home, tmp_path):
+    text = VALID.replace('rdfs:label "', 'rdfs:label "x\\uDC00y', 1)
+    new = write(tmp_path / "surrogate-label.ttl", text)
+    proc = cptkg(home, "validate", str(new))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"surrogate-label.ttl:{line_of(text, 'uDC00')}:" in proc.stderr
+    assert "Traceback" not in proc.stderr

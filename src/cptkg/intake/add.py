@@ -47,7 +47,7 @@ from cptkg.errors import CptkgError, InputError
 from cptkg.export import export
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.diff import describe_changes
-from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, read_new
+from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_encodable, read_new
 from cptkg.intake.report import IntakeReport
 from cptkg.intake.validation import validate_new_data
 from cptkg.namespaces import CPTKG, KG, bind_prefixes
@@ -139,26 +139,6 @@ def bounded_stem(name: str, limit: int = MAX_STEM) -> str:
         return name
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
     return name[: limit - len(digest) - 1].rstrip("-.") + "-" + digest
-
-
-def check_encodable(new: NewData) -> None:
-    """Refuse (InputError, nothing written) a term of the new data that cannot be written as
-    UTF-8 (a lone surrogate such as ``\\ud800``), naming where it is."""
-    for s, p, o in new.graph:
-        for term in (s, p, o):
-            try:
-                str(term).encode("utf-8")
-                if isinstance(term, Literal) and term.language:
-                    term.language.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                bad = str(term)[exc.start : exc.end]
-                where = new.location(s, p) or ", ".join(_paths.display_path(f) for f in new.files)
-                raise InputError(
-                    f"{where}: {ascii(bad)[1:-1]} in {ascii(str(term)[:60])} cannot be written "
-                    "as UTF-8 (a lone surrogate); refused, nothing written",
-                    hint="write the character itself (a \\U escape for characters beyond "
-                    "U+FFFF), not a surrogate half",
-                ) from None
 
 
 def _free_target(directory: Path, stem: str) -> Path:

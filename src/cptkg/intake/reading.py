@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from cptkg import paths as _paths
@@ -36,6 +36,26 @@ def check_size(path: Path, max_bytes: int | None) -> None:
             hint="a payer policy file is normally a few kB: check that this is the right file, "
             "or raise the limit with --max-bytes BYTES",
         )
+
+
+def check_encodable(new: NewData) -> None:
+    """Refuse (InputError, nothing written) a term of the new data that cannot be written as
+    UTF-8 (a lone surrogate such as ``\\ud800``), naming where it is."""
+    for s, p, o in new.graph:
+        for term in (s, p, o):
+            try:
+                str(term).encode("utf-8")
+                if isinstance(term, Literal) and term.language:
+                    term.language.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = str(term)[exc.start : exc.end]
+                where = new.location(s, p) or ", ".join(_paths.display_path(f) for f in new.files)
+                raise InputError(
+                    f"{where}: {ascii(bad)[1:-1]} in {ascii(str(term)[:60])} cannot be written "
+                    "as UTF-8 (a lone surrogate); refused, nothing written",
+                    hint="write the character itself (a \\U escape for characters beyond "
+                    "U+FFFF), not a surrogate half",
+                ) from None
 
 
 @dataclass
@@ -114,7 +134,8 @@ def _term_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
 def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> NewData:
     """Parse new RDF files (.ttl, .nt, .jsonld, .trig, .nq) into one graph.
 
-    Raises InputError / ParseError (exit 2) for a missing, too large, empty or unparsable file.
+    Raises InputError / ParseError (exit 2) for a missing, too large, empty or unparsable file,
+    or one holding a text that cannot be written as UTF-8.
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -151,7 +172,9 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
             if s not in where:
                 line = lines.get(s)
                 where[s] = f"{shown}:{line}" if line else shown
-    return NewData(graph=g, files=files, where=where, lines=file_lines)
+    new = NewData(graph=g, files=files, where=where, lines=file_lines)
+    check_encodable(new)
+    return new
 
 
 def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
