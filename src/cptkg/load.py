@@ -7,13 +7,18 @@ the input becomes an :class:`~cptkg.errors.InputError` or :class:`~cptkg.errors.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import re
+import stat
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from rdflib import RDF, Dataset, Graph, URIRef
+from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError as RdflibParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
@@ -29,6 +34,32 @@ _FORMAT_NAMES = {
     "nquads": "N-Quads",
 }
 _QUAD_FORMATS = {"trig", "nquads"}
+#: Files larger than this are never read whole (a guard against endless streams).
+READ_LIMIT = 256 * 1024 * 1024
+_LOG = logging.getLogger("cptkg.load")
+
+
+class _NoConversionTraceback(logging.Filter):
+    """Drops rdflib's "Failed to convert Literal lexical form" records (with their traceback):
+    an ill-typed literal is reported by cptkg itself, with its file and line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Failed to convert Literal lexical form")
+
+
+logging.getLogger("rdflib.term").addFilter(_NoConversionTraceback())
+
+
+@contextlib.contextmanager
+def quiet_rdflib() -> Iterator[None]:
+    """rdflib logs a traceback for every ill-typed literal; cptkg reports them itself."""
+    logger = logging.getLogger("rdflib.term")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def shipped_files(*, include_ontology: bool = True, include_shapes: bool = False) -> list[Path]:
@@ -104,24 +135,101 @@ def _walk(directory: Path) -> list[Path]:
     return files
 
 
-def _read_text(path: Path) -> str:
-    """Read a file as UTF-8, turning OS and decoding errors into InputError/ParseError."""
+def _read_text(path: Path, max_bytes: int | None = None) -> str:
+    """Read a regular file as UTF-8 (a leading byte-order mark is dropped), at most
+    ``max_bytes`` (default :data:`READ_LIMIT`) bytes, turning OS and decoding errors into
+    InputError/ParseError."""
+    shown = _paths.display_path(path)
+    limit = max_bytes if max_bytes is not None and max_bytes > 0 else READ_LIMIT
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file or directory", hint="check the path") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     try:
-        return data.decode("utf-8")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InputError(
+                f"{shown}: not a regular file (a device, pipe or socket); refused without reading",
+                hint="name a file of RDF data",
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise InputError(
+            f"{shown}: larger than the {limit / 2**20:.1f} MiB limit; refused (reading stopped "
+            "at the limit)",
+            hint="check that this is the right file, or raise the limit with --max-bytes BYTES",
+        )
+    data = b"".join(chunks)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(
-            f"{_paths.display_path(path)}:{line}: not valid UTF-8 ({exc.reason})",
+            f"{shown}:{line}: not valid UTF-8 ({exc.reason})",
             hint="save the file as UTF-8",
             file=path,
             line=line,
         ) from None
+    return text.removeprefix("\ufeff")
+
+
+def _check_jsonld_contexts(path: Path, text: str) -> None:
+    """Refuse a JSON-LD document whose ``@context`` (or ``@import``) names a remote or local
+    document: the parser would fetch it."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return  # the parser reports the syntax error with its line
+    ref = _context_reference(doc)
+    if ref is None:
+        return
+    at = text.find(json.dumps(ref))
+    line = text[:at].count("\n") + 1 if at >= 0 else None
+    where = _paths.display_path(path) + (f":{line}" if line else "")
+    raise ParseError(
+        f"{where}: JSON-LD @context refers to the external document {ref!r}; external "
+        "contexts are never fetched (refused)",
+        hint="write the context inline (an object of prefix definitions) in the file",
+        file=path,
+        line=line,
+    )
+
+
+def _context_reference(node: Any) -> str | None:
+    """The first string naming an external context in ``node``'s ``@context``/``@import``."""
+    if isinstance(node, list):
+        for item in node:
+            found = _context_reference(item)
+            if found is not None:
+                return found
+        return None
+    if not isinstance(node, dict):
+        return None
+    for key, value in node.items():
+        if key in ("@context", "@import"):
+            for entry in value if isinstance(value, list) else [value]:
+                if isinstance(entry, str):
+                    return entry
+                found = _context_reference(entry)
+                if found is not None:
+                    return found
+        else:
+            found = _context_reference(value)
+            if found is not None:
+                return found
+    return None
 
 
 def _first_bad_line(text: str, fmt: str) -> int | None:
@@ -175,19 +283,48 @@ def _line_excerpt(text: str, line: int, width: int = 60) -> str:
     return s if len(s) <= width else s[: width - 3] + "..."
 
 
-def _parse_into(ds: Dataset, path: Path, graph_id: str | None = None) -> None:
-    """Parse one file into ``ds`` (its own named graph, or its graphs for TriG/N-Quads)."""
+def _parse_into(
+    ds: Dataset, path: Path, graph_id: str | None = None, max_bytes: int | None = None
+) -> str:
+    """Parse one file into ``ds`` (its own named graph, or its graphs for TriG/N-Quads);
+    return its text."""
     fmt = _paths.rdf_format(path)
-    text = _read_text(path)
+    text = _read_text(path, max_bytes)
+    if fmt == "json-ld":
+        _check_jsonld_contexts(path, text)
     gid = URIRef(graph_id or _paths.graph_iri(path))
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), quiet_rdflib():
             # rdflib's own TriG / N-Quads parsers use its deprecated ConjunctiveGraph API
             warnings.simplefilter("ignore", DeprecationWarning)
             _parse_text(ds, text, fmt, gid, path.resolve().as_uri())
     except Exception as exc:  # any parser failure is bad input, not a bug of ours
         raise _parse_error(path, fmt, text, exc) from None
     ds.graph(gid)  # an empty file still appears as an (empty) graph
+    return text
+
+
+def ill_typed_literals(g: Graph) -> list[Literal]:
+    """The literals of ``g`` whose lexical form is not valid for their datatype, sorted."""
+    return sorted({o for o in g.objects() if isinstance(o, Literal) and o.ill_typed}, key=str)
+
+
+def _warn_ill_typed(ds: Dataset, path: Path, text: str) -> None:
+    """One line per ill-typed literal of ``path``'s graph: file, line, value, datatype."""
+    bad = ill_typed_literals(ds.graph(URIRef(_paths.graph_iri(path))))
+    if not bad:
+        return
+    lines = text.splitlines()
+    for lit in bad:
+        written = f'"{lit}"'
+        line = next((n for n, t in enumerate(lines, start=1) if written in t), None)
+        where = _paths.display_path(path) + (f":{line}" if line else "")
+        _LOG.warning(
+            "cptkg: warning: %s: %s is not a valid %s (ill-typed literal)",
+            where,
+            written,
+            "xsd:" + str(lit.datatype).rsplit("#", 1)[-1] if lit.datatype else "literal",
+        )
 
 
 def _parse_text(ds: Dataset, text: str, fmt: str, gid: URIRef, base: str) -> None:
@@ -221,19 +358,20 @@ def load_dataset(
     ds = Dataset(default_union=True)
     bind_prefixes(ds)
     for f in files:
-        _parse_into(ds, f)
+        _warn_ill_typed(ds, f, _parse_into(ds, f))
     return ds
 
 
-def parse_file(path: Path | str) -> Graph:
-    """Parse one RDF file into a plain Graph (all its triples, whatever their graph)."""
+def parse_file(path: Path | str, *, max_bytes: int | None = None) -> Graph:
+    """Parse one RDF file into a plain Graph (all its triples, whatever their graph); a file
+    longer than ``max_bytes`` (default :data:`READ_LIMIT`) is refused."""
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file or directory", hint="check the path")
     if p.is_dir():
         raise InputError(f"{p}: is a directory, expected a file")
     ds = Dataset(default_union=True)
-    _parse_into(ds, p)
+    _parse_into(ds, p, max_bytes=max_bytes)
     return union_graph(ds)
 
 

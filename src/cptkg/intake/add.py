@@ -47,7 +47,7 @@ from cptkg.errors import CptkgError, InputError
 from cptkg.export import export
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.diff import describe_changes
-from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, read_new
+from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_encodable, read_new
 from cptkg.intake.report import IntakeReport
 from cptkg.intake.validation import validate_new_data
 from cptkg.namespaces import CPTKG, KG, bind_prefixes
@@ -128,7 +128,21 @@ def target_name(g: Graph, policies: list[URIRef]) -> str:
     return name
 
 
+#: The longest file-name stem derived from data (file systems allow 255 bytes per name).
+MAX_STEM = 120
+
+
+def bounded_stem(name: str, limit: int = MAX_STEM) -> str:
+    """``name`` when at most ``limit`` characters; otherwise its start cut and a short hash of
+    the whole name appended, so distinct long names stay distinct."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return name[: limit - len(digest) - 1].rstrip("-.") + "-" + digest
+
+
 def _free_target(directory: Path, stem: str) -> Path:
+    stem = bounded_stem(stem)
     candidate = directory / f"{stem}.ttl"
     n = 2
     while candidate.exists():
@@ -261,6 +275,7 @@ def plan_add(
             (p for p in new.graph.subjects(RDF.type, CPTKG.PayerPolicy) if isinstance(p, URIRef)),
             key=str,
         )
+    check_encodable(new)
     report = validate_new_data(new, ctx)
     target = _free_target(policies_dir(), target_name(new.graph, policies))
     return AddPlan(
@@ -317,6 +332,20 @@ def _staging_dir(target_dir: Path) -> Path:
     return target_dir  # different file systems: rename must stay within one (rare)
 
 
+def remove_stale_staging() -> list[Path]:
+    """Remove what killed adds left in the staging folder; return the removed paths.
+
+    Call it only while holding :func:`add_lock`: adds use the staging folder only under the
+    lock, so whatever is there then belongs to no running add."""
+    removed = []
+    for leftover in sorted((_work_dir() / "staging").iterdir()):
+        if leftover.is_file() or leftover.is_symlink():
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+                removed.append(leftover)
+    return removed
+
+
 def _fsync_dir(directory: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(directory, os.O_RDONLY)
@@ -335,6 +364,7 @@ def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
         raise AddError(f"{_paths.display_path(target_dir)}: directory does not exist")
     with add_lock():
         _crash_point("after-lock")
+        remove_stale_staging()
         target = plan.target
         if target.exists():  # taken since the plan was made
             target = _free_target(target_dir, target.stem)

@@ -3,20 +3,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, Graph, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
-from cptkg.load import parse_file
+from cptkg.load import parse_file, quiet_rdflib
 from cptkg.namespaces import CPTKG, bind_prefixes
 
 #: Files larger than this are refused before parsing (``--max-bytes`` raises it).
@@ -38,6 +36,26 @@ def check_size(path: Path, max_bytes: int | None) -> None:
             hint="a payer policy file is normally a few kB: check that this is the right file, "
             "or raise the limit with --max-bytes BYTES",
         )
+
+
+def check_encodable(new: NewData) -> None:
+    """Refuse (InputError, nothing written) a term of the new data that cannot be written as
+    UTF-8 (a lone surrogate such as ``\\ud800``), naming where it is."""
+    for s, p, o in new.graph:
+        for term in (s, p, o):
+            try:
+                str(term).encode("utf-8")
+                if isinstance(term, Literal) and term.language:
+                    term.language.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = str(term)[exc.start : exc.end]
+                where = new.location(s, p) or ", ".join(_paths.display_path(f) for f in new.files)
+                raise InputError(
+                    f"{where}: {ascii(bad)[1:-1]} in {ascii(str(term)[:60])} cannot be written "
+                    "as UTF-8 (a lone surrogate); refused, nothing written",
+                    hint="write the character itself (a \\U escape for characters beyond "
+                    "U+FFFF), not a surrogate half",
+                ) from None
 
 
 @dataclass
@@ -116,7 +134,8 @@ def _term_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
 def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> NewData:
     """Parse new RDF files (.ttl, .nt, .jsonld, .trig, .nq) into one graph.
 
-    Raises InputError / ParseError (exit 2) for a missing, too large, empty or unparsable file.
+    Raises InputError / ParseError (exit 2) for a missing, too large, empty or unparsable file,
+    or one holding a text that cannot be written as UTF-8.
     """
     files = [Path(p) for p in paths]
     if not files:
@@ -132,7 +151,7 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
             _paths.rdf_format(f)  # unknown extension -> InputError before reading
         check_size(f, max_bytes)
         with quiet_rdflib():
-            one = parse_file(f)
+            one = parse_file(f, max_bytes=max_bytes)
         shown = _paths.display_path(f)
         if len(one) == 0:
             raise InputError(
@@ -153,19 +172,9 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
             if s not in where:
                 line = lines.get(s)
                 where[s] = f"{shown}:{line}" if line else shown
-    return NewData(graph=g, files=files, where=where, lines=file_lines)
-
-
-@contextlib.contextmanager
-def quiet_rdflib() -> Iterator[None]:
-    """rdflib logs a traceback for every ill-typed literal; intake reports them itself."""
-    logger = logging.getLogger("rdflib.term")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+    new = NewData(graph=g, files=files, where=where, lines=file_lines)
+    check_encodable(new)
+    return new
 
 
 def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
