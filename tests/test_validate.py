@@ -172,21 +172,29 @@ def _compiled_result(tmp_path, text: str, ontology: Graph, shapes: Graph):
     return validate_engine(engine, shapes, ontology, progress=False).result
 
 
+def _run(runner: str, tmp_path, text: str, ontology: Graph, shapes: Graph):
+    """``text`` validated by pySHACL or by the compiled shapes on Oxigraph."""
+    if runner == "pyshacl":
+        return validate(data(text), shapes, ontology)
+    return _compiled_result(tmp_path, text, ontology, shapes)
+
+
+def _turtle_conforms(result) -> list:
+    """The sh:conforms values of the W3C Turtle report."""
+    g = Graph().parse(data=result.to_turtle(), format="turtle")
+    [report] = list(g.subjects(None, SH.ValidationReport))
+    return list(g.objects(report, SH.conforms))
+
+
 @pytest.mark.parametrize("runner", ["pyshacl", "compiled"])
 def test_turtle_report_does_not_conform_with_warnings_only(runner, tiny_graphs, tmp_path):
     """SHACL 1.0 section 3.6.1: sh:conforms is true only when there is no result at all;
     the CLI's conformance (exit code) still allows warnings."""
-    ont, shapes = tiny_graphs
-    if runner == "pyshacl":
-        result = validate(data(WARNING_ONLY), shapes, ont)
-    else:
-        result = _compiled_result(tmp_path, WARNING_ONLY, ont, shapes)
+    result = _run(runner, tmp_path, WARNING_ONLY, *tiny_graphs)
     assert [f.severity for f in result.results] == ["Warning"]
     assert result.conforms is True
     assert result.shacl_conforms is False
-    g = Graph().parse(data=result.to_turtle(), format="turtle")
-    [report] = list(g.subjects(None, SH.ValidationReport))
-    assert list(g.objects(report, SH.conforms)) == [Literal(False)]
+    assert _turtle_conforms(result) == [Literal(False)]
     doc = json.loads(result.to_json())
     assert doc["conforms"] is True and doc["shacl_conforms"] is False
     assert doc["counts"]["total"] == len(doc["results"]) == 1
@@ -195,15 +203,9 @@ def test_turtle_report_does_not_conform_with_warnings_only(runner, tiny_graphs, 
 
 @pytest.mark.parametrize("runner", ["pyshacl", "compiled"])
 def test_turtle_report_conforms_without_results(runner, tiny_graphs, tmp_path):
-    ont, shapes = tiny_graphs
     text = 'ex:p a ex:Policy ; ex:effectiveDate "2024-01-01"^^xsd:date .'
-    if runner == "pyshacl":
-        result = validate(data(text), shapes, ont)
-    else:
-        result = _compiled_result(tmp_path, text, ont, shapes)
-    g = Graph().parse(data=result.to_turtle(), format="turtle")
-    [report] = list(g.subjects(None, SH.ValidationReport))
-    assert list(g.objects(report, SH.conforms)) == [Literal(True)]
+    result = _run(runner, tmp_path, text, *tiny_graphs)
+    assert _turtle_conforms(result) == [Literal(True)]
     doc = json.loads(result.to_json())
     assert doc["conforms"] is True and doc["shacl_conforms"] is True
     assert doc["counts"]["total"] == len(doc["results"]) == 0
