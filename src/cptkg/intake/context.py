@@ -11,9 +11,8 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SKOS, XSD
 from rdflib.term import Identifier, Node
 
-from cptkg import paths as _paths
 from cptkg.engines.base import Engine, SelectResult
-from cptkg.load import load_dataset, union_graph
+from cptkg.load import graph_source, load_dataset, subject_sources, union_graph
 from cptkg.namespaces import CPTKG
 
 Triple = tuple[Node, Node, Node]
@@ -97,15 +96,7 @@ class GraphContext:
 def shipped_context() -> GraphContext:
     """The shipped graph (ontology + data/**/*.ttl) as a :class:`GraphContext`."""
     ds = load_dataset(include_ontology=True)
-    sources: dict[Node, str] = {}
-    root = _paths.project_root()
-    for ctx in ds.graphs():
-        gid = str(ctx.identifier)
-        rel = gid.removeprefix("https://w3id.org/cptkg/graph/")
-        shown = rel + ".ttl" if (root / (rel + ".ttl")).is_file() else rel
-        for s in ctx.subjects(RDF.type, None):
-            sources.setdefault(s, shown)
-    return GraphContext(union_graph(ds), sources)
+    return GraphContext(union_graph(ds), dict(subject_sources(ds)))
 
 
 class SparqlContext:
@@ -166,8 +157,6 @@ class SparqlContext:
 
     def source_of(self, iri: Node) -> str | None:
         """The file (relative to the project) whose named graph types ``iri``, if any."""
-        from cptkg.load import graph_source
-
         rows = self._select(
             f"SELECT ?g WHERE {{ GRAPH ?g {{ {iri.n3()} a ?c }} }} ORDER BY ?g LIMIT 1"
         )
