@@ -38,6 +38,7 @@ COMMAND_MODULES: list[str] = [
     "add",
     "import_csv",
     "diff",
+    "crd",
 ]
 
 

@@ -33,7 +33,7 @@ class NoPolicy(InputError):
 
 @dataclass(frozen=True)
 class Payer:
-    """A payer of the graph: its IRI and the name it is shown by."""
+    """A payer of the graph: its IRI and the name it is shown by (its label)."""
 
     iri: str
     name: str
@@ -79,7 +79,7 @@ def find_payer(engine: Engine, payer: str) -> Payer:
         if (iri is not None and str(iri) == candidate) or any(
             wanted.casefold() == n.casefold() for n in names
         ):
-            return Payer(candidate, min(names) if names else candidate)
+            return Payer(candidate, _label(engine, candidate))
     choices = sorted({min(names) if names else iri for iri, names in known.items()})
     raise UnknownPayer(
         f"no payer {shown(payer)} in the graph",
