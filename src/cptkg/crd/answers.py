@@ -67,6 +67,8 @@ class Policy:
     evidence: str | None = None
     applicability: str | None = None
     document: str | None = None
+    #: Labels of the places of service the policy allows (when it restricts the site).
+    places_of_service: tuple[str, ...] = ()
 
 
 def find_payer(engine: Engine, payer: str) -> Payer:
@@ -201,4 +203,7 @@ def _policy(engine: Engine, iri: str, values: list[tuple[str, object]]) -> Polic
         evidence=_label(engine, evidence) if evidence else None,
         applicability=_label(engine, applicability) if applicability else None,
         document=_label(engine, document) if document else None,
+        places_of_service=tuple(
+            sorted(_label(engine, pos) for pos in all_of(CPTKG.allowedPlaceOfService))
+        ),
     )

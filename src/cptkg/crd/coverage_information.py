@@ -5,6 +5,7 @@ Only what the graph states goes in: ``covered`` / ``pa-needed`` / ``doc-needed``
 policy's answers, ``billingCode`` the CPT code, ``reason`` the answer (as a cptkg coding) with
 the policy's criteria or documentation text, or the statement that the source is silent;
 ``coverage-assertion-id`` the policy IRI and version; ``expiry-date`` the policy's end date.
+A policy that does not cover the code has no ``pa-needed`` (CRD forbids it, crd-ci-q2).
 ``date`` is the day the assertion is made (the export's day), ``coverage`` the CRD client's
 Coverage, which cptkg does not know (a reference given by the caller, or a display-only one).
 """
@@ -84,6 +85,8 @@ def coverage_information(
     reasons: list[dict[str, Any]] = []
     conditional = False
     for prop, part in KEY_QUESTIONS.items():
+        if part == "pa-needed" and _has_code(parts, "covered", "not-covered"):
+            continue  # crd-ci-q2: no prior-authorization answer for a service not covered
         answer = answers.get(policy.answers.get(str(prop), ""))
         question = questions.of(str(prop))
         value = crd_value(answer, part) if answer is not None else None
@@ -113,6 +116,10 @@ def coverage_information(
         site = answers.get(policy.answers.get(str(INFO_QUESTION), ""))
         if site is not None and (code_needed := info_needed(site)) is not None:
             needed.add(code_needed)
+            text = f"{questions.of(str(INFO_QUESTION))}: {site.label}"
+            if policy.places_of_service:
+                text += ": " + "; ".join(policy.places_of_service)
+            reasons.append(_reason(site, text + "."))
         parts += [{"url": "info-needed", "valueCode": c} for c in sorted(needed)]
     parts.append(
         {"url": "billingCode", "valueCoding": {"system": code.system, "code": code.notation}}
@@ -125,6 +132,10 @@ def coverage_information(
     order = {p: i for i, p in enumerate(PARTS)}
     parts.sort(key=lambda p: order[p["url"]])  # stable: reasons keep their question order
     return {"id": stable_id(policy.iri), "url": EXTENSION_URL, "extension": parts}
+
+
+def _has_code(parts: list[dict[str, Any]], url: str, code: str) -> bool:
+    return any(p["url"] == url and p.get("valueCode") == code for p in parts)
 
 
 def _conditions(policy: Policy, question: str, answer: Answer, part: str) -> str:
