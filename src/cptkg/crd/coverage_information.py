@@ -114,8 +114,8 @@ def coverage_information(
     if conditional:
         needed = {"OTH"}
         site = answers.get(policy.answers.get(str(INFO_QUESTION), ""))
-        if site is not None and (code_needed := info_needed(site)) is not None:
-            needed.add(code_needed)
+        if site is not None and (site_value := info_needed(site)) is not None:
+            needed.add(site_value.code)
             text = f"{questions.of(str(INFO_QUESTION))}: {site.label}"
             if policy.places_of_service:
                 text += ": " + "; ".join(policy.places_of_service)

@@ -146,11 +146,12 @@ def crd_value(answer: Answer, part: str) -> CrdValue | None:
     return None
 
 
-def info_needed(answer: Answer) -> str | None:
-    """The ``info-needed`` code an answer names (any SKOS match to an ``info-needed`` code,
-    e.g. a site-of-service restriction related to ``location``), or None."""
-    codes = sorted(c for _r, c in answer.matches if c in VALUE_SETS["info-needed"])
-    return codes[0] if codes else None
+def info_needed(answer: Answer) -> CrdValue | None:
+    """The ``info-needed`` code an answer names (a SKOS match of any kind to an
+    ``info-needed`` code, e.g. a site-of-service restriction related to ``location``), or
+    None."""
+    found = sorted((c, r) for r, c in answer.matches if c in VALUE_SETS["info-needed"])
+    return CrdValue(found[0][0], found[0][1], not_stated=False) if found else None
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ class MappingRow:
     part: str
     code: str | None
     relation: str | None
-    reason: bool
+    #: Whether the code stands for "not stated in source" (and a reason says so).
+    not_stated: bool
 
 
 def mapping_table(found: dict[str, Answer]) -> list[MappingRow]:
@@ -174,20 +176,7 @@ def mapping_table(found: dict[str, Answer]) -> list[MappingRow]:
         part = CLASS_PARTS.get(answer.vocabulary)
         if part is None:
             continue
-        if part == "info-needed":
-            rows.append(
-                MappingRow(
-                    answer.vocabulary,
-                    answer.notation,
-                    answer.label,
-                    part,
-                    info_needed(answer),
-                    None,
-                    False,
-                )
-            )
-            continue
-        value = crd_value(answer, part)
+        value = info_needed(answer) if part == "info-needed" else crd_value(answer, part)
         rows.append(
             MappingRow(
                 answer.vocabulary,
