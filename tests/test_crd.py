@@ -393,6 +393,20 @@ def test_every_not_stated_answer_maps_to_indeterminate_with_reason():
     assert not any(r.not_stated for r in rows if r not in not_stated)
 
 
+def test_ontology_notes_say_how_special_answers_are_exported():
+    from rdflib import SKOS
+
+    onto = open_graph(GraphSettings(paths=(ROOT / "ontology" / "cptkg.ttl",)))
+    found = answers(onto)
+    for row in mapping_table(found):
+        if row.code in ("indeterminate", "conditional", "location", None):
+            iri = next(a.iri for a in found.values() if a.notation == row.answer)
+            result = onto.query(f"SELECT ?n WHERE {{ <{iri}> <{SKOS.editorialNote}> ?n }}")
+            notes = [str(n) for (n,) in result.rows if str(n).startswith("CRD export:")]
+            assert len(notes) == 1, (row.answer, notes)
+            assert row.code is None or row.code in notes[0], (row.answer, notes[0])
+
+
 # --------------------------------------------------------------------------- reference
 
 

@@ -46,6 +46,8 @@ def card(
         lines.append(f"**Evidence:** {policy.evidence}")
     if policy.applicability:
         lines.append(f"**Applies to CPT {code.notation}:** {policy.applicability}")
+    if policy.places_of_service:
+        lines.append("**Allowed places of service:** " + "; ".join(policy.places_of_service))
     lines += [f"**Note:** {note}" for note in policy.status_note]
     lines += [f"- {reason['text']}" for reason in part_values(extension, "reason")]
     return {
