@@ -194,6 +194,12 @@ def test_deterministic_output():
         assert urls == sorted(urls)
 
 
+def test_same_output_on_oxigraph():
+    oxigraph = open_graph(GraphSettings(engine="oxigraph", progress=False))
+    for payer in ("Aetna", "Cigna"):
+        assert to_json(export(payer, engine=oxigraph).response) == to_json(export(payer).response)
+
+
 def test_coverage_and_patient_references():
     result = export(
         "Aetna", coverage={"reference": "Coverage/9"}, patient={"reference": "Patient/7"}
