@@ -168,6 +168,29 @@ def test_not_covered_leaves_out_pa_needed(tmp_path):
     assert card["indicator"] == "warning"
 
 
+def test_missing_coverage_answer_and_documentation_text(tmp_path):
+    text = REVISED.read_text("utf-8").replace("cptkg:coverage cptkg:coverage-conditional ;", "")
+    text = text.replace(
+        "cptkg:documentationRequired cptkg:doc-clinical ;",
+        "cptkg:documentationRequired cptkg:doc-clinical ; "
+        'cptkg:documentationText "EMG report."@en ;',
+    )
+    fixture = tmp_path / "no-coverage-answer.ttl"
+    fixture.write_text(text, "utf-8")
+    engine = open_graph(GraphSettings(paths=(ROOT / "data", fixture)))
+    ext = by_id(
+        export("Aetna", engine=engine, as_of=dt.date(2024, 6, 1)), "policy-val-aetna-64866-2024"
+    )
+    assert parts(ext, "covered") == ["indeterminate"]
+    assert parts(ext, "info-needed") == []
+    texts = [r["text"] for r in parts(ext, "reason")]
+    assert texts[0] == (
+        "coverage: the graph records no answer for Illustrative Aetna policy on CPT 64866, "
+        "2024 version."
+    )
+    assert "documentation required: clinical documentation. EMG report." in texts
+
+
 def test_cards_one_per_policy_within_limits():
     result = export("Aetna")
     cards = result.response["cards"]
