@@ -27,7 +27,9 @@ OWN_QUERY = """\
 #+   - payer
 PREFIX cptkg: <https://w3id.org/cptkg/ontology#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
-SELECT ?id WHERE { ?p a cptkg:PayerPolicy ; dcterms:identifier ?id . FILTER(STRSTARTS(?id, "example-")) }
+SELECT ?id WHERE {
+  ?p a cptkg:PayerPolicy ; dcterms:identifier ?id . FILTER(STRSTARTS(?id, "example-"))
+}
 """
 
 
