@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,10 +104,17 @@ class Venv:
         return Path(proc.stdout.strip())
 
 
-def build(outdir: Path) -> tuple[Path, Path]:
-    """The sdist and the wheel built from it."""
+#: Not part of a build: left out of the copy the wheel is built from.
+NOT_BUILT = (".*", "tests", "benchmarks", "docs", "build", "dist", "*.egg-info", "__pycache__")
+
+
+def build(workdir: Path) -> tuple[Path, Path]:
+    """The sdist and the wheel built from it, from a copy of the checkout (the build's
+    egg-info and build directories never land in the checkout)."""
+    source, outdir = workdir / "source", workdir / "dist"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_BUILT))
     proc = subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(outdir), str(ROOT)],
+        [sys.executable, "-m", "build", "--outdir", str(outdir), str(source)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -153,7 +161,7 @@ def serve(venv: Venv, cwd: Path) -> tuple[subprocess.Popen, str]:
 
 def test_the_installed_wheel_works_outside_the_checkout(tmp_path, run_cli):
     started = time.monotonic()
-    sdist, wheel = build(tmp_path / "dist")
+    sdist, wheel = build(tmp_path / "build")
     graph_files = {
         p.relative_to(ROOT).as_posix()
         for d in ("ontology", "data", "queries")
