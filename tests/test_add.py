@@ -55,7 +55,7 @@ def test_add_writes_a_new_file_that_keeps_the_graph_conforming(home):
     before = tree_digest(home / "data")
     proc = cptkg(home, "add", str(INTAKE / "valid-policy.ttl"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"Wrote {NEW_FILE}" in proc.stdout
+    assert f"Wrote {home.resolve() / NEW_FILE}" in proc.stdout
     after = tree_digest(home / "data")
     assert set(after) - set(before) == {NEW_FILE.removeprefix("data/")}
     assert all(after[k] == v for k, v in before.items())  # no existing file changed
@@ -74,7 +74,8 @@ def test_dry_run_shows_target_and_writes_nothing(home):
     proc = cptkg(home, "add", "--dry-run", "--show", str(INTAKE / "valid-policy.ttl"))
     assert proc.returncode == 0, proc.stderr
     assert (
-        f"Would write {NEW_FILE}: 27 triple(s), 1 policy(ies): example-cigna-64866" in proc.stdout
+        f"Would write {home.resolve() / NEW_FILE}: 27 triple(s), 1 policy(ies): "
+        "example-cigna-64866" in proc.stdout
     )
     assert "kg:policy-example-cigna-64866 a cptkg:PayerPolicy" in proc.stdout
     assert tree_digest(home / "data") == before

@@ -189,7 +189,7 @@ def test_add_refuses_codes_its_release_does_not_hold(tmp_path, case):
     assert proc.returncode == rc, proc.stdout + proc.stderr
     assert tree_digest(home / "data") == before
     if rc == 0:
-        assert "Would write data/policies/" in proc.stdout, proc.stdout
+        assert f"Would write {home.resolve() / 'data' / 'policies'}/" in proc.stdout, proc.stdout
         return
     assert "nothing written: the new data does not conform" in proc.stderr
     for fragment in fragments:

@@ -1,4 +1,5 @@
-"""The stored query catalog: ``queries/*.rq``, one query per file, with a grlc-style header.
+"""The stored query catalog: ``queries/*.rq`` of the reference graph and of the workspace, one
+query per file, with a grlc-style header.
 
 A stored query is plain SPARQL 1.1. Its metadata lives in ``#+`` comment lines at the top
 (the grlc / CLARIAH convention, read as YAML), so any SPARQL tool can still run it::
@@ -35,7 +36,7 @@ import yaml
 
 from cptkg.engines.base import mask_comments_and_strings
 from cptkg.errors import CptkgError, InputError
-from cptkg.paths import queries_dir
+from cptkg.paths import queries_dir, workspace_queries_dir
 
 #: Parameter types a header may declare in ``param_types``.
 PARAM_TYPES: dict[str, str] = {
@@ -303,10 +304,24 @@ def parse_query(path: Path, text: str | None = None) -> StoredQuery:
 
 
 def query_files(directory: Path | None = None) -> list[Path]:
-    """The ``.rq`` files of the catalog, sorted by name."""
-    if directory is None:
-        directory = queries_dir()
-    return sorted(directory.glob("*.rq")) if directory.is_dir() else []
+    """The ``.rq`` files of the catalog, sorted by name: those of ``directory``, or (None) the
+    reference queries and the workspace's own ``queries/*.rq``. QueryCatalogError when a
+    workspace query has the name of a reference query."""
+    if directory is not None:
+        return sorted(directory.glob("*.rq")) if directory.is_dir() else []
+    files = query_files(queries_dir())
+    own = workspace_queries_dir()
+    if own is None or not own.is_dir():
+        return files
+    taken = {p.stem: p for p in files}
+    for p in query_files(own):
+        if p.stem in taken:
+            raise QueryCatalogError(
+                f"{p}: a workspace query may not have the name of a shipped query ({p.stem})",
+                hint=f"rename {p.name} in {own}",
+            )
+        files.append(p)
+    return sorted(files, key=lambda p: p.stem)
 
 
 def load_catalog(directory: Path | None = None) -> dict[str, StoredQuery]:

@@ -20,7 +20,9 @@ import sys
 from collections.abc import Sequence
 
 from cptkg import __version__
+from cptkg.commands.common import add_workspace_option, workspace_option
 from cptkg.errors import EXIT_ERROR, CptkgError
+from cptkg.workspace import using_workspace
 
 #: Subcommand modules under ``cptkg.commands``, in help order. Append new commands here.
 COMMAND_MODULES: list[str] = [
@@ -39,6 +41,7 @@ COMMAND_MODULES: list[str] = [
     "import_csv",
     "diff",
     "crd",
+    "init",
 ]
 
 
@@ -47,14 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cptkg",
         description="Clinical-coding knowledge graph for CPT 64866: validate, query, export.",
-        epilog="exit codes: 0 ok / conforms, 1 does not conform, 2 error. "
-        "Set CPTKG_HOME to the project directory when running outside it.",
+        epilog="exit codes: 0 ok / conforms, 1 does not conform, 2 error. The graph is the "
+        "reference graph shipped with cptkg plus your workspace's data (--workspace DIR, "
+        "$CPTKG_HOME, or the current directory; `cptkg init DIR` makes one).",
     )
     parser.add_argument("--version", action="version", version=f"cptkg {__version__}")
+    add_workspace_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"cptkg.commands.{name}")
         module.register(subparsers)
+    for command_parser in subparsers.choices.values():
+        add_workspace_option(command_parser, top_level=False)
     return parser
 
 
@@ -76,7 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
-        return int(func(args))
+        with using_workspace(workspace_option(args)):
+            return int(func(args))
     except CptkgError as err:
         _print_error(err)
         return EXIT_ERROR

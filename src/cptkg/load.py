@@ -1,6 +1,7 @@
 """Load RDF files into an rdflib Dataset: one named graph per source file.
 
-Graph IRIs follow :func:`cptkg._paths.graph_iri`. TriG and N-Quads files keep their own
+Graph IRIs follow :func:`cptkg.paths.graph_iri`. The graph is the reference graph plus the
+active workspace's data (:mod:`cptkg.workspace`). TriG and N-Quads files keep their own
 named graphs (their default-graph triples go into the file's graph). Every problem with
 the input becomes an :class:`~cptkg.errors.InputError` or :class:`~cptkg.errors.ParseError`.
 """
@@ -63,7 +64,8 @@ def quiet_rdflib() -> Iterator[None]:
 
 
 def shipped_files(*, include_ontology: bool = True, include_shapes: bool = False) -> list[Path]:
-    """The files making up the shipped graph: ontology (optional), shapes (optional), data."""
+    """The files making up the graph: ontology (optional), shapes (optional), the reference
+    data, then the workspace's data."""
     return source_files(None, include_ontology=include_ontology, include_shapes=include_shapes)
 
 
@@ -73,8 +75,9 @@ def source_files(
     include_ontology: bool = True,
     include_shapes: bool = False,
 ) -> list[Path]:
-    """The files to load: ``paths`` (files or directories; None: ``data/**/*.ttl``) after the
-    shipped ontology and shapes when asked (each file once)."""
+    """The files to load: ``paths`` (files or directories; None: the reference ``data/**/*.ttl``
+    and the workspace's ``data/**/*.ttl``) after the shipped ontology and shapes when asked
+    (each file once)."""
     context: list[Path] = []
     if include_ontology:
         context.append(_paths.ontology_file())
@@ -350,9 +353,10 @@ def load_dataset(
 ) -> Dataset:
     """Load RDF files into a Dataset (``default_union=True``), one named graph per file.
 
-    ``paths=None`` loads the shipped graph: the ontology (if ``include_ontology``), the
-    shapes (if ``include_shapes``) and ``data/**/*.ttl``. Given paths (files or directories)
-    are loaded as they are, plus the shipped ontology / shapes when those flags are set.
+    ``paths=None`` loads the graph: the ontology (if ``include_ontology``), the shapes (if
+    ``include_shapes``), the reference ``data/**/*.ttl`` and the workspace's data. Given
+    paths (files or directories) are loaded as they are, plus the shipped ontology / shapes
+    when those flags are set.
     """
     files = source_files(paths, include_ontology=include_ontology, include_shapes=include_shapes)
     ds = Dataset(default_union=True)
@@ -401,10 +405,11 @@ def _copy_prefixes(src: Graph, dst: Graph) -> None:
 
 
 def graph_source(graph_iri: str) -> str:
-    """The source file (relative to the project) a named graph was loaded from, as shown in
-    messages: ``data/policies/aetna.ttl`` for ``<…/graph/data/policies/aetna>``."""
-    rel = graph_iri.removeprefix(GRAPH_BASE)
-    return rel + ".ttl" if (_paths.project_root() / (rel + ".ttl")).is_file() else rel
+    """The source file a named graph was loaded from, as shown in messages: relative for the
+    reference graph (``data/policies/aetna.ttl`` for ``<…/graph/data/policies/aetna>``),
+    absolute for a workspace file (``<…/graph/workspace/data/policies/mine>``)."""
+    found = _paths.graph_file(graph_iri)
+    return _paths.display_path(found) if found is not None else graph_iri.removeprefix(GRAPH_BASE)
 
 
 def subject_sources(ds: Dataset) -> dict[URIRef, str]:

@@ -1,8 +1,11 @@
 """``cptkg add FILE ... [--dry-run] [--new-version]``: validate new payer-policy data in the
-context of the graph, then write it to ``data/policies/`` atomically, only if it conforms.
+context of the graph, then write it to the workspace's ``data/policies/`` atomically, only if
+it conforms. The workspace is ``--workspace DIR``, ``$CPTKG_HOME`` or the current directory
+(or one above it); make one with ``cptkg init DIR``. The path written is printed in full.
 
 Exit 0 written (or, with --dry-run, would be written; or already in the graph), 1 the new
-data does not conform (report printed, nothing written), 2 error (bad input, lock held).
+data does not conform (report printed, nothing written), 2 error (bad input, lock held, no
+workspace).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ def register(subparsers: Any) -> None:
     """Add the ``add`` subparser."""
     p = subparsers.add_parser(
         "add",
-        help="validate a new payer policy in context and add it to data/policies/",
+        help="validate a new payer policy in context and add it to the workspace's data/policies/",
         description=description(__doc__),
         parents=[
             format_options(INTAKE_REPORT_FORMATS, "text", "report format"),

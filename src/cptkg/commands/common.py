@@ -69,12 +69,15 @@ def write_report(report: Report, fmt: str, output: str | None = None) -> None:
 
 
 def write_output(data: bytes, output: str | None) -> None:
-    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None or '-'."""
+    """Write ``data`` to ``output`` atomically, or to stdout when ``output`` is None or '-';
+    never inside the installed package (InputError)."""
+    from cptkg.paths import check_outside_package  # rdflib names: not for `cptkg --help`
+
     if output is None or output == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    atomic_write(Path(output), data)
+    atomic_write(check_outside_package(output), data)
 
 
 def description(doc: str | None) -> str | None:
@@ -87,6 +90,24 @@ def description(doc: str | None) -> str | None:
 
 def _parent() -> argparse.ArgumentParser:
     return argparse.ArgumentParser(add_help=False)
+
+
+def add_workspace_option(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
+    """``--workspace DIR`` on ``parser``. Given both before and after the command, the later
+    one wins: a command's parser leaves the value alone unless the option is given there."""
+    parser.add_argument(
+        "--workspace",
+        metavar="DIR",
+        default=None if top_level else argparse.SUPPRESS,
+        help="the workspace with your own policies and queries (default: $CPTKG_HOME, else "
+        "the current directory or one above it holding cptkg.toml; make one with "
+        "`cptkg init DIR`)",
+    )
+
+
+def workspace_option(args: argparse.Namespace) -> str | None:
+    """The ``--workspace`` given, if any."""
+    return getattr(args, "workspace", None)
 
 
 def paths_options(what: str) -> argparse.ArgumentParser:

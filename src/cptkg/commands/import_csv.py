@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from cptkg.commands.common import (
@@ -57,9 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output and args.output != "-":
         write_output(data, args.output)
         sys.stdout.write(text)
-        print(
-            f"Wrote {args.output}: {len(new.graph)} triple(s), {len(report.policies)} policy(ies)"
-        )
+        written = Path(args.output).resolve()
+        print(f"Wrote {written}: {len(new.graph)} triple(s), {len(report.policies)} policy(ies)")
     else:
         write_output(data, None)
         sys.stderr.write(text)

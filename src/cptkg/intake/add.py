@@ -1,11 +1,12 @@
-"""Add a new or revised payer policy to ``data/policies/``: validate, then write atomically.
+"""Add a new or revised payer policy to the workspace's ``data/policies/``: validate, then write
+atomically. Without a workspace nothing is written (the reference graph is read-only).
 
 ``plan_add`` reads and validates the new data in the context of the graph and decides the
 target file; ``apply_add`` writes it:
 
-1. take an exclusive lock (``<root>/.cptkg/add.lock``, ``fcntl.flock``: the kernel releases it
+1. take an exclusive lock (``<workspace>/.cptkg/add.lock``, ``fcntl.flock``: the kernel releases it
    when the process dies, so a killed add never leaves a stale lock),
-2. write the Turtle to a temporary file in ``<root>/.cptkg/staging/`` (same file system as
+2. write the Turtle to a temporary file in ``<workspace>/.cptkg/staging/`` (same file system as
    ``data/``), flush and fsync it,
 3. parse that temporary file back and validate it once more in the context of the graph as
    it is *now* (another add may have finished since the plan was made),
@@ -106,8 +107,9 @@ class AddPlan:
 
 
 def policies_dir() -> Path:
-    """``data/policies/`` of the project (``$CPTKG_HOME`` picks the project)."""
-    return _paths.data_dir() / "policies"
+    """``data/policies/`` of the active workspace (absolute); CptkgError saying how to make a
+    workspace when there is none."""
+    return _paths.require_workspace("add policies to").policies_dir
 
 
 def target_name(g: Graph, policies: list[URIRef]) -> str:
@@ -238,6 +240,7 @@ def plan_add(
     allow_illustrative: bool = False,
 ) -> AddPlan:
     """Read (or take) the new data, optionally make new versions, validate, choose the target."""
+    target_dir = policies_dir()  # no workspace: refused before anything is read
     ctx = context if context is not None else shipped_context()
     if new is None:
         new = read_new(paths or [], max_bytes=max_bytes)
@@ -277,7 +280,7 @@ def plan_add(
         )
     check_encodable(new)
     report = validate_new_data(new, ctx)
-    target = _free_target(policies_dir(), target_name(new.graph, policies))
+    target = _free_target(target_dir, target_name(new.graph, policies))
     return AddPlan(
         new=new,
         report=report,
@@ -294,7 +297,7 @@ def plan_add(
 
 
 def _work_dir() -> Path:
-    d = _paths.project_root() / ".cptkg"
+    d = _paths.require_workspace("add policies to").work_dir
     (d / "staging").mkdir(parents=True, exist_ok=True)
     return d
 
@@ -361,7 +364,10 @@ def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
         raise AddError("the new data does not conform; nothing written")
     target_dir = plan.target.parent
     if not target_dir.is_dir():
-        raise AddError(f"{_paths.display_path(target_dir)}: directory does not exist")
+        raise AddError(
+            f"{target_dir}: directory does not exist",
+            hint=f"create it (mkdir -p {target_dir}) or run `cptkg init` for a new workspace",
+        )
     with add_lock():
         _crash_point("after-lock")
         remove_stale_staging()
@@ -409,7 +415,7 @@ def summary(plan: AddPlan, *, dry_run: bool) -> str:
     """What was (or would be) written, in words."""
     verb = "Would write" if dry_run else "Wrote"
     lines = [
-        f"{verb} {_paths.display_path(plan.target)}: {len(plan.new.graph)} triple(s), "
+        f"{verb} {plan.target.resolve()}: {len(plan.new.graph)} triple(s), "
         f"{len(plan.policies)} policy(ies): "
         + ", ".join(str(plan.new.graph.value(p, DCTERMS.identifier) or p) for p in plan.policies)
     ]
