@@ -19,6 +19,7 @@ and a warning says so (never a silent pass).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -93,14 +94,17 @@ def source_dirs() -> list[Path]:
     configured = os.environ.get(SOURCES_ENV, "")
     if configured.strip():
         return [Path(p).expanduser() for p in configured.split(os.pathsep) if p.strip()]
-    return [_paths.project_root().parent / "shared" / "source"]
+    try:
+        return [_paths.project_root().parent / "shared" / "source"]
+    except CptkgError:  # no project folder: only CPTKG_SOURCES could say where
+        return []
 
 
 def load_document(iri: URIRef, identifier: str, sha256: str) -> Document:
     """The document registered as ``iri``, read from the first folder of :func:`source_dirs`
     holding a file named ``identifier`` whose SHA-256 is ``sha256``."""
     dirs = source_dirs()
-    where = os.pathsep.join(_paths.display_path(d) for d in dirs)
+    where = os.pathsep.join(_paths.display_path(d) for d in dirs) or "no source folder"
     if not identifier or Path(identifier).name != identifier or identifier.startswith("."):
         return Document(
             iri, identifier, sha256, None, f"its identifier {identifier!r} is no file name"
@@ -309,8 +313,6 @@ def check_result(result: ValidationResult, graph: Graph) -> tuple[ValidationResu
         report.remove((node, SH.conforms, Literal(True)))
     findings.sort(key=Finding.sort_key)
     return (
-        ValidationResult(
-            conforms=False, results=findings, report_graph=report, namespaces=result.namespaces
-        ),
+        dataclasses.replace(result, conforms=False, results=findings, report_graph=report),
         warnings,
     )
