@@ -7,8 +7,8 @@ graph instead, on every engine alike: what they reference must exist in the grap
 same files, and only their own problems are listed, grouped by policy (see cptkg.intake.validation;
 --no-context validates them alone). Every ICD-10-CM and place-of-service code is also checked
 against its release (see cptkg.codes.checks), and every supporting quote against its source
-document when the document is found (see cptkg.intake.quotes; a warning when not). Exit 0 conforms (warnings allowed), 1 at least one
-sh:Violation, 2 error.
+document when the document is found (see cptkg.intake.quotes; a warning when not). Exit 0
+conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 
 from __future__ import annotations
