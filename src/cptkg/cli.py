@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from cptkg import __version__
 from cptkg.commands.common import add_workspace_option, workspace_option
 from cptkg.errors import EXIT_ERROR, CptkgError
+from cptkg.textsafe import printable
 from cptkg.workspace import using_workspace
 
 #: Subcommand modules under ``cptkg.commands``, in help order. Append new commands here.
@@ -66,9 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _print_error(err: CptkgError) -> None:
-    print(f"cptkg: error: {err.message}", file=sys.stderr)
+    print(f"cptkg: error: {printable(err.message, multiline=True)}", file=sys.stderr)
     if err.hint:
-        print(f"hint: {err.hint}", file=sys.stderr)
+        print(f"hint: {printable(err.hint, multiline=True)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

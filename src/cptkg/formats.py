@@ -5,6 +5,8 @@ reads these whenever it builds its parsers.
 
 from __future__ import annotations
 
+import re
+
 from cptkg.errors import InputError
 
 #: Formats of SELECT / ASK results (:func:`cptkg.results.format_result`).
@@ -48,6 +50,20 @@ CATALOG_FORMATS = ("table", "json")
 
 #: Body formats of ``cptkg push``'s Graph Store PUT -> media type (:mod:`cptkg.push`).
 PUSH_BODY_FORMATS: dict[str, str] = {"nt": "application/n-triples", "ttl": "text/turtle"}
+
+
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """A cell of cptkg's CSV output: a text that starts like a spreadsheet formula
+    (:data:`FORMULA_START`) gets a leading single quote, so a spreadsheet shows it as text and
+    never runs it (``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``); numbers (``-5``) are kept."""
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def normalize_format(fmt: str) -> str:

@@ -2,7 +2,8 @@
 
 - ``table``: aligned columns, IRIs as prefixed names, literals as their text, long cells cut.
 - ``csv``: SPARQL 1.1 Query Results CSV (header of variable names; IRIs and literals as
-  their plain text; blank nodes ``_:b``; unbound empty; CRLF line ends, RFC 4180 quoting).
+  their plain text; blank nodes ``_:b``; unbound empty; CRLF line ends, RFC 4180 quoting; a
+  text starting like a spreadsheet formula gets a leading ``'``, :func:`cptkg.formats.csv_cell`).
 - ``tsv``: SPARQL 1.1 Query Results TSV (header ``?var``; terms in SPARQL/Turtle syntax).
 - ``json``: a JSON list of objects, one per row, with plain values (strings, numbers,
   booleans; null for unbound).
@@ -22,7 +23,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from cptkg.engines.base import QueryOutcome, SelectResult, Term
-from cptkg.formats import GRAPH_RESULT_FORMATS, RESULT_FORMATS
+from cptkg.formats import GRAPH_RESULT_FORMATS, RESULT_FORMATS, csv_cell
 from cptkg.namespaces import PREFIXES
 from cptkg.tables import text_table
 
@@ -189,7 +190,7 @@ def format_result(outcome: QueryOutcome, fmt: str = "table", *, max_width: int |
         writer = csv.writer(buf, lineterminator="\r\n")
         writer.writerow(outcome.variables)
         for row in outcome.rows:
-            writer.writerow([_csv_term(t) for t in row])
+            writer.writerow([csv_cell(_csv_term(t)) for t in row])
         return buf.getvalue()
     if fmt == "tsv":
         lines = ["\t".join("?" + v for v in outcome.variables)]

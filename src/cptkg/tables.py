@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cptkg.textsafe import printable
+
 
 def text_table(
     rows: Sequence[Sequence[str]],
@@ -15,7 +17,7 @@ def text_table(
     """Lines of ``rows`` in columns two spaces apart, under ``header`` and a dashed rule when
     given. Columns whose index is in ``right`` are right-aligned; cells longer than
     ``max_width`` are cut with "…"; newlines in cells become spaces; no trailing spaces."""
-    cells = [[c.replace("\n", " ") for c in row] for row in rows]
+    cells = [[printable(c.replace("\n", " ")) for c in row] for row in rows]
     if max_width and max_width > 1:
         cells = [
             [c if len(c) <= max_width else c[: max_width - 1] + "…" for c in row] for row in cells

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cptkg import paths
 from cptkg.commands.common import (
     description,
     format_options,
@@ -21,7 +22,7 @@ from cptkg.commands.common import (
     report_text,
     write_output,
 )
-from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK
+from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK, InputError
 from cptkg.formats import INTAKE_REPORT_FORMATS
 
 
@@ -41,8 +42,37 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run)
 
 
+def check_output(output: str) -> None:
+    """Refuse (InputError, exit 2) an ``-o`` path inside the graph's data directory, naming a
+    directory, or in a directory that does not exist: before anything is read or written."""
+    path = Path(output)
+    shown = paths.display_path(path)
+    target = path.resolve()
+    data = paths.data_dir().resolve()
+    if target == data or target.is_relative_to(data):
+        raise InputError(
+            f"-o/--output {shown}: inside the graph's data directory ({paths.display_path(data)})"
+            "; import-csv never writes into the graph, nothing written",
+            hint=f"write the Turtle elsewhere (-o {path.name}), then bring it in with "
+            f"`cptkg add {path.name}`, which checks it and refuses illustrative data",
+        )
+    if path.is_dir():
+        raise InputError(
+            f"-o/--output {shown}: is a directory; nothing written",
+            hint=f"name the Turtle file to write, e.g. -o {shown.rstrip('/')}/policies.ttl",
+        )
+    if not target.parent.is_dir():
+        raise InputError(
+            f"-o/--output {shown}: the directory {paths.display_path(target.parent)} does not "
+            "exist; nothing written",
+            hint="create the directory first, or name a file in an existing directory",
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Convert, validate, write the Turtle only if it conforms."""
+    if args.output and args.output != "-":
+        check_output(args.output)
     from cptkg.intake.add import serialize_new  # rdflib: only when a command runs
     from cptkg.intake.csv_intake import import_csv
     from cptkg.intake.reading import DEFAULT_MAX_BYTES

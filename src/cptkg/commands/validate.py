@@ -6,8 +6,9 @@ shipped graph (new data, e.g. a new payer policy), they are validated in the con
 graph instead, on every engine alike: what they reference must exist in the graph or in the
 same files, and only their own problems are listed, grouped by policy (see cptkg.intake.validation;
 --no-context validates them alone). Every ICD-10-CM and place-of-service code is also checked
-against its release (see cptkg.codes.checks). Exit 0 conforms (warnings allowed), 1 at least one
-sh:Violation, 2 error.
+against its release (see cptkg.codes.checks), and every supporting quote against its source
+document when the document is found (see cptkg.intake.quotes; a warning when not). Exit 0
+conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def _note(text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Validate and print the report; return 0 / 1 by conformance."""
     from cptkg.codes.checks import add_to_validation, check_engine
+    from cptkg.intake.quotes import check_result, quote_graph
     from cptkg.intake.reading import DEFAULT_MAX_BYTES
     from cptkg.intake.validation import is_shipped, validate_files
     from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
@@ -92,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
         graph = open_graph(graph_settings(args))
         # the codes against their releases, read through the engine's query interface
         result = graph.validate(shapes, ontology, on_note=_note)
+        result, unchecked = check_result(result, quote_graph(graph))  # quotes in their sources
+        for warning in unchecked:
+            print(f"cptkg: warning: {warning}", file=sys.stderr)
         report = add_to_validation(result, check_engine(graph))
     write_report(report, args.format, args.output)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING

@@ -14,6 +14,12 @@ row is an error (it usually hides a half-pasted block). Multi-valued cells are s
 spaces (or ``;``/``,``; a cell holding commas must be quoted, as spreadsheets do). A diagnosis
 code written with a trailing ``-`` (``G51.3-``) lists the whole category on purpose:
 ``cptkg:supportingDiagnosisCategory`` (see :data:`CATEGORY_PROPERTIES`).
+
+A ``policy_id`` is written in the safe alphabet :data:`POLICY_ID` (letters, digits, ``.``,
+``_``, ``-``, ``@``; a letter or digit first; at most :data:`POLICY_ID_MAX` characters), and is
+neither used twice in the file nor already in the graph. A cell that starts like a spreadsheet
+formula (:data:`FORMULA_START`) is refused in every column, and so is a cell longer than
+:data:`CELL_LIMIT` characters; each refusal names the row and the column.
 """
 
 from __future__ import annotations
@@ -33,12 +39,19 @@ from cptkg import paths as _paths
 from cptkg.errors import InputError
 from cptkg.intake.add import slug
 from cptkg.intake.context import ContextProvider, shipped_context
-from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_size, quiet_rdflib
+from cptkg.intake.reading import (
+    DEFAULT_MAX_BYTES,
+    NewData,
+    check_size,
+    check_text_safe,
+    quiet_rdflib,
+)
 from cptkg.intake.report import IntakeReport
 from cptkg.intake.schema import Field, Schema, policy_schema
 from cptkg.intake.validation import validate_new_data
 from cptkg.load import load_ontology
 from cptkg.namespaces import CPTKG, KG, bind_prefixes, parse_iri
+from cptkg.textsafe import printable
 
 #: Columns the spreadsheet fills in when blank (the shapes still require a value).
 DEFAULTED = {
@@ -64,6 +77,15 @@ SHAPE_COLUMN = {
     "PolicyIdentifierUniqueShape": "policy_id",
     "PolicySupersedesEarlierShape": "supersedes",
 }
+#: Longest policy identifier, in characters.
+POLICY_ID_MAX = 100
+#: The safe alphabet of policy identifiers: a letter or digit, then letters, digits, ``.``,
+#: ``_``, ``-`` or ``@`` (``aetna-cpb-0366``, ``aetna-cpb-0366@2025-01-01``).
+POLICY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]*")
+#: First characters that make a spreadsheet read a cell as a formula (``=HYPERLINK(...)``).
+FORMULA_START = ("=", "+", "@", "-")
+#: Longest cell, in characters (the size of the csv module's default field limit).
+CELL_LIMIT = 128 * 1024
 #: Columns whose cells are looked up or built by hand in :func:`convert`.
 RESOLVED = {"policy_id", "label", "payer", "policy_document", "source", "supersedes"}
 
@@ -244,6 +266,7 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
     body = "".join(lines[first:])
     if not body.strip():
         raise CsvError(file, [CellError(first + 1, None, "no header row", f"expected: {header()}")])
+    csv.field_size_limit(max(len(body) + 1, csv.field_size_limit()))  # cells checked below
     reader = csv.reader(io.StringIO(body, newline=""))
     try:
         first_row = next(reader)
@@ -278,6 +301,17 @@ def read_rows(text: str, file: str) -> list[tuple[int, dict[str, str]]]:
             if len(record) != len(header_cells):
                 errors.append(cell_count_error(row_no, header_cells, record))
                 continue
+            errors += [
+                CellError(
+                    row_no,
+                    name,
+                    f"cell of {len(cell):,} characters, longer than the {CELL_LIMIT:,} limit",
+                    "a policy cell is normally a few hundred characters: check for a "
+                    "missing closing quote",
+                )
+                for name, cell in zip(header_cells, record, strict=True)
+                if len(cell) > CELL_LIMIT
+            ]
             rows.append((row_no, dict(zip(header_cells, (c.strip() for c in record), strict=True))))
     except csv.Error as exc:
         errors.append(CellError(first + 1 + reader.line_num, None, f"CSV syntax: {exc}"))
@@ -397,6 +431,73 @@ def cell_values(
     return [lit]
 
 
+def policy_id_problem(pid: str) -> tuple[str, str] | None:
+    """(message, hint) when ``pid`` is not a safe policy identifier (:data:`POLICY_ID`)."""
+    hint = (
+        "use letters, digits, '.', '_', '-' and '@' only, starting with a letter or digit, "
+        f"at most {POLICY_ID_MAX} characters (e.g. aetna-cpb-0366 or aetna-cpb-0366@2025-01-01)"
+    )
+    if len(pid) > POLICY_ID_MAX:
+        return f"identifier of {len(pid):,} characters, longer than {POLICY_ID_MAX}", hint
+    if pid.startswith(FORMULA_START):
+        return f"{printable(ascii_shown(pid))} starts like a spreadsheet formula", hint
+    if not POLICY_ID.fullmatch(pid):
+        bad = sorted({c for c in pid if not POLICY_ID.fullmatch("a" + c)})
+        listed = " ".join(printable(repr(c)) for c in bad)
+        return (
+            f"{printable(ascii_shown(pid))} holds character(s) outside the safe alphabet: {listed}",
+            hint,
+        )
+    return None
+
+
+def ascii_shown(text: str, limit: int = 60) -> str:
+    """``text`` quoted for a message, cut after ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
+def formula_cells(row: int, cells: dict[str, str]) -> list[CellError]:
+    """The cells of a row that start like a spreadsheet formula (:data:`FORMULA_START`:
+    ``=``, ``+``, ``@``; ``-`` only in ``policy_id``, where :func:`policy_id_problem` says it)."""
+    return [
+        CellError(
+            row,
+            name,
+            f"{printable(ascii_shown(cell))} starts like a spreadsheet formula ({cell[0]!r})",
+            "write the text without a leading =, + or @ (spreadsheet formulas are never "
+            "policy data)",
+        )
+        for name, cell in cells.items()
+        if name != "policy_id" and cell.startswith(FORMULA_START[:3])
+    ]
+
+
+def short_iri(iri: URIRef) -> str:
+    """``kg:local`` for an IRI of the graph's namespace, else ``<IRI>``."""
+    text = str(iri)
+    return f"kg:{text[len(KG) :]}" if text.startswith(str(KG)) else iri.n3()
+
+
+def existing_ids(first_row: dict[str, int], ctx: ContextProvider) -> list[CellError]:
+    """A row error for each identifier (-> its row) that a policy of the graph already has,
+    naming that policy and its file."""
+    source_of = getattr(ctx, "source_of", None)
+    errors = []
+    for lit, iri in ctx.policies_with_identifier(sorted(first_row)):
+        src = source_of(iri) if callable(source_of) else None
+        where = f" ({src})" if src else ""
+        errors.append(
+            CellError(
+                first_row[str(lit)],
+                "policy_id",
+                f"{str(lit)!r} is already the identifier of {short_iri(iri)}{where} in the graph",
+                "a revision takes a new identifier (<id>@YYYY-MM-DD) and names the old one "
+                "in the supersedes column",
+            )
+        )
+    return errors
+
+
 def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvResult:
     """Turn the CSV text into RDF, or raise CsvError listing every row/column problem."""
     rows = read_rows(text, file)
@@ -413,14 +514,28 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
     result = CsvResult(g, file=file, columns=property_columns(schema))
     errors: list[CellError] = []
     ids_in_file: dict[str, URIRef] = {}
+    first_row: dict[str, int] = {}
     for row_no, cells in rows:
+        errors += formula_cells(row_no, cells)
         pid = cells["policy_id"]
-        if pid:
-            if pid in ids_in_file:
-                errors.append(
-                    CellError(row_no, "policy_id", f"{pid!r} is already used in this file")
+        if not pid:
+            continue
+        problem = policy_id_problem(pid)
+        if problem:
+            errors.append(CellError(row_no, "policy_id", *problem))
+        elif pid in first_row:
+            errors.append(
+                CellError(
+                    row_no,
+                    "policy_id",
+                    f"{pid!r} is already used in this file, in row {first_row[pid]}",
+                    "give each policy (and each version) its own identifier",
                 )
-            ids_in_file[pid] = policy_iri(pid)
+            )
+        else:
+            first_row[pid] = row_no
+        ids_in_file[pid] = policy_iri(pid)
+    errors += existing_ids(first_row, ctx)
     for row_no, cells in rows:
 
         def err(col: str, msg: str, hint: str = "", _row: int = row_no) -> None:
@@ -513,7 +628,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             else:
                 g.add((pol, CPTKG.supersedes, old))
     if errors:
-        raise CsvError(file, errors)
+        raise CsvError(file, sorted(errors, key=lambda e: e.row))
     return result
 
 
@@ -541,7 +656,9 @@ def csv_to_new_data(
     ontology = ontology if ontology is not None else load_ontology()
     result = convert(text, shown, ctx, ontology)
     where = {s: f"{shown} row {row}" for s, row in result.rows.items()}
-    return NewData(graph=result.graph, files=[p], where=where, locate=result.locate)
+    new = NewData(graph=result.graph, files=[p], where=where, locate=result.locate)
+    check_text_safe(new)
+    return new
 
 
 def import_csv(

@@ -9,13 +9,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
 from cptkg import paths as _paths
-from cptkg.errors import InputError
+from cptkg.errors import InputError, ParseError
 from cptkg.load import parse_file, quiet_rdflib
 from cptkg.namespaces import CPTKG, bind_prefixes
+from cptkg.textsafe import describe, printable, unsafe_characters
 
 #: Files larger than this are refused before parsing (``--max-bytes`` raises it).
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -58,6 +60,65 @@ def check_encodable(new: NewData) -> None:
                 ) from None
 
 
+#: Properties whose text is one line (a name, an identifier, a code): no tab, no line break.
+SINGLE_LINE = frozenset(
+    {
+        DCTERMS.identifier,
+        DCTERMS.title,
+        RDFS.label,
+        SKOS.prefLabel,
+        SKOS.altLabel,
+        SKOS.notation,
+        CPTKG.versionLabel,
+    }
+)
+#: The rule named when a text holds an unsafe character (:mod:`cptkg.textsafe`).
+CONTROL_CHARACTER_RULE = "intake:text-control-character"
+#: At most this many unsafe characters are listed in one refusal.
+LISTED = 20
+
+
+def check_text_safe(new: NewData) -> None:
+    """Refuse (InputError, nothing written) new data holding an unsafe character
+    (:mod:`cptkg.textsafe`: a control, bidi override or isolate, zero-width character) in an
+    IRI or a literal; tab and line breaks are accepted in multi-line texts (quotes, criteria,
+    notes, comments), not in IRIs nor in :data:`SINGLE_LINE` properties. Each is named with
+    its ``file:line`` (or row and column), escaped."""
+    found: list[str] = []
+    for s, p, o in new.graph:
+        for term in (s, p, o):
+            layout = isinstance(term, Literal) and p not in SINGLE_LINE
+            bad = unsafe_characters(str(term), allow_layout=layout)
+            if not bad:
+                continue
+            where = new.location(s, p) or ", ".join(_paths.display_path(f) for f in new.files)
+            kind = "text" if isinstance(term, Literal) else "IRI"
+            chars = ", ".join(sorted({describe(c) for _i, c in bad}))
+            found.append(
+                f'{where}: {chars} in the {kind} "{printable(str(term)[:60])}" of {new.short(p)}'
+            )
+            break
+    found.sort(key=_by_place)
+    if not found:
+        return
+    more = f"\n  ... and {len(found) - LISTED} more" if len(found) > LISTED else ""
+    raise InputError(
+        f"{len(found)} text(s) hold a control, bidirectional or invisible character "
+        f"(rule {CONTROL_CHARACTER_RULE}); refused, nothing written:\n  "
+        + "\n  ".join(found[:LISTED])
+        + more,
+        hint="delete the character (copying from a PDF or a web page often brings them in); "
+        "tab and line breaks are accepted only in long texts such as quotes and criteria",
+    )
+
+
+def _by_place(message: str) -> tuple[str, int, str]:
+    """Sort key of ``file:line: ...`` messages: file, then line as a number."""
+    head = message.split(": ", 1)[0]
+    file, _, line = head.rpartition(":")
+    return (file, int(line), message) if line.isdigit() else (head, 0, message)
+
+
 @dataclass
 class NewData:
     """New data read from files (or built from a spreadsheet), with where each subject is."""
@@ -92,6 +153,12 @@ class NewData:
             if found:
                 return f"{shown}:{found}"
         return where
+
+    def short(self, term: Node) -> str:
+        """``term`` as a prefixed name when one of the graph's prefixes fits, else ``<IRI>``."""
+        if not isinstance(term, URIRef):
+            return str(term)
+        return min(self._forms(term), key=len)
 
     def _forms(self, term: URIRef) -> list[str]:
         if self._prefixes is None:
@@ -150,8 +217,11 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
         if f.exists():
             _paths.rdf_format(f)  # unknown extension -> InputError before reading
         check_size(f, max_bytes)
-        with quiet_rdflib():
-            one = parse_file(f, max_bytes=max_bytes)
+        try:
+            with quiet_rdflib():
+                one = parse_file(f, max_bytes=max_bytes)
+        except ParseError as exc:
+            raise locate_language_tag_error(f, exc) from None
         shown = _paths.display_path(f)
         if len(one) == 0:
             raise InputError(
@@ -174,7 +244,43 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
                 where[s] = f"{shown}:{line}" if line else shown
     new = NewData(graph=g, files=files, where=where, lines=file_lines)
     check_encodable(new)
+    check_text_safe(new)
     return new
+
+
+#: rdflib's message for a language tag it cannot read (``"x"@123``).
+_BAD_TAG = re.compile(r"'(?P<tag>[^']*)' is not a valid language tag")
+#: The rule named when a language tag is malformed.
+LANGUAGE_TAG_RULE = "intake:language-tag"
+
+
+def locate_language_tag_error(path: Path, exc: ParseError) -> ParseError:
+    """``exc`` with the file and line of the malformed language tag it is about (``"x"@123``),
+    when the parser gave none; any other ParseError is returned as it is."""
+    m = _BAD_TAG.search(exc.message)
+    if exc.line is not None or m is None:
+        return exc
+    tag = m.group("tag")
+    shown = _paths.display_path(path)
+    line = None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    written = re.compile(r"[\"']@" + re.escape(tag) + r"(?![A-Za-z0-9-])")
+    json_tag = re.compile(r'"@language"\s*:\s*"' + re.escape(tag) + '"')
+    for number, row in enumerate(text.splitlines(), start=1):
+        if written.search(row) or json_tag.search(row):
+            line = number
+            break
+    where = f"{shown}:{line}" if line else shown
+    return ParseError(
+        f"{where}: malformed language tag {printable(repr(tag))} (rule "
+        f"{LANGUAGE_TAG_RULE}); a tag is letters, then '-' and letters or digits (en, en-US)",
+        hint="write the tag as BCP 47 (e.g. @en), or drop it for a plain text",
+        file=path,
+        line=line,
+    )
 
 
 def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:

@@ -14,6 +14,7 @@ from rdflib.term import Node
 from cptkg import paths as _paths
 from cptkg.intake.reading import NewData
 from cptkg.shacl.report import Finding, ValidationResult, short_name
+from cptkg.textsafe import printable
 
 #: Namespace of the checks intake makes itself (beside the SHACL shapes).
 INTAKE = "https://w3id.org/cptkg/intake#"
@@ -133,7 +134,7 @@ class IntakeReport:
                 if p.where:
                     lines.append(f"      where: {p.where}")
                 lines.append(f"      what to do: {p.hint}")
-        return "\n".join(lines) + "\n"
+        return printable("\n".join(lines), multiline=True) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         base = self.validation.to_dict()

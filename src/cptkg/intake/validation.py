@@ -47,6 +47,7 @@ from cptkg.intake.checks import (
 )
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.hints import code_problem_hint, hint_for
+from cptkg.intake.quotes import check_new
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, policies, read_new
 from cptkg.intake.report import IntakeReport, Problem
 from cptkg.intake.schema import read_schema
@@ -189,6 +190,9 @@ def validate_new_data(
         src = source_of(iri) if callable(source_of) else None
         problems.append(existing_policy_changed(iri, old, new, labels, ns, schema, src))
     problems += [untyped_resource(s, new, ns) for s in focus if (s, RDF.type, None) not in vg]
+    quote_problems, quote_notes = check_new(new, ctx, ns)  # quotes against their documents
+    problems += quote_problems
+    notes += quote_notes
     problems.sort(
         key=lambda p: (str(p.policy or "~"), SEVERITY_ORDER.get(p.severity, 3), p.path, p.rule)
     )

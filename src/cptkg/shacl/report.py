@@ -22,6 +22,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from cptkg.namespaces import bind_prefixes
+from cptkg.textsafe import printable
 
 #: Severities in report order (most severe first).
 SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
@@ -180,7 +181,7 @@ class ValidationResult:
                     parts.append(f"value: {self._short(f.value)}")
                 parts.append(f"shape: {f.shape_text or self._short(f.source_shape)}")
                 lines.append(" | ".join(parts))
-        return "\n".join(lines) + "\n"
+        return printable("\n".join(lines), multiline=True) + "\n"
 
     def _short(self, t: Node | None) -> str:
         return short_name(t, self.namespaces)
