@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from cptkg.engines.settings import (
 from cptkg.errors import InputError
 from cptkg.formats import QUERY_OUTPUT_FORMATS, REPORT_FORMATS
 from cptkg.fsutil import atomic_write
+from cptkg.tables import MIN_TABLE_WIDTH
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -265,16 +267,55 @@ def param_options() -> argparse.ArgumentParser:
     return p
 
 
+def max_width_value(text: str) -> int:
+    """A ``--max-width`` value: a whole number of characters, at least
+    :data:`cptkg.tables.MIN_TABLE_WIDTH` (argparse reports the error with the option name)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < MIN_TABLE_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"{value} is too narrow for a table; give at least {MIN_TABLE_WIDTH} characters"
+        )
+    return value
+
+
+def max_width_options() -> argparse.ArgumentParser:
+    """``--max-width N`` for commands printing tables."""
+    p = _parent()
+    p.add_argument(
+        "--max-width",
+        type=max_width_value,
+        default=None,
+        metavar="N",
+        help="table format: no line wider than N characters; long cells wrap within their "
+        f"column, or each row becomes a block of lines (N >= {MIN_TABLE_WIDTH}; default: the "
+        "terminal's width, $COLUMNS if set; cells stay whole when the output is not a "
+        "terminal)",
+    )
+    return p
+
+
+def table_width(max_width: int | None, output: str | None = None) -> int | None:
+    """The widest line a table may have: ``max_width`` (``--max-width``) when given; else,
+    when writing to standard output, ``$COLUMNS`` if it holds a number (at least
+    :data:`~cptkg.tables.MIN_TABLE_WIDTH`), else the terminal's width if standard output is a
+    terminal; otherwise None (cells whole)."""
+    if max_width is not None:
+        return max_width
+    if output not in (None, "-"):
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), MIN_TABLE_WIDTH)
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size().columns, MIN_TABLE_WIDTH)
+    return None
+
+
 def result_options() -> list[argparse.ArgumentParser]:
     """``--format``, ``--max-width`` and ``-o/--output`` for query results."""
-    width = _parent()
-    width.add_argument(
-        "--max-width",
-        type=int,
-        default=60,
-        metavar="N",
-        help="table format: cut cells longer than N characters (0: no limit; default 60)",
-    )
     return [
         format_options(
             QUERY_OUTPUT_FORMATS,
@@ -282,7 +323,7 @@ def result_options() -> list[argparse.ArgumentParser]:
             "table (default, for people); csv, tsv, sparql-json: the W3C SPARQL 1.1 result "
             "formats; json: a list of objects; turtle/nt/json-ld for CONSTRUCT/DESCRIBE",
         ),
-        width,
+        max_width_options(),
         output_options(),
     ]
 
@@ -292,7 +333,9 @@ def write_result(outcome: QueryOutcome, args: argparse.Namespace) -> None:
     from cptkg.results import format_result
 
     try:
-        text = format_result(outcome, args.format, max_width=args.max_width or None)
+        text = format_result(
+            outcome, args.format, max_width=table_width(args.max_width, args.output)
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
     write_output(text.encode("utf-8"), args.output)
