@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -80,8 +81,14 @@ def write_output(data: bytes, output: str | None) -> None:
 
 
 def description(doc: str | None) -> str | None:
-    """A command's ``--help`` description: its module docstring after the first paragraph."""
-    return doc.split("\n\n", 1)[1] if doc else None
+    """A command's ``--help`` description: its module docstring without the leading command
+    synopsis (usage shows it), as plain text (double backticks and roles such as
+    ``:func:`x``` reduced to x)."""
+    if not doc:
+        return None
+    text = re.sub(r"\A\s*``cptkg [^`]*``(?: or ``cptkg [^`]*``)*:\s*", "", doc)
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text).replace("``", "")
+    return (text[:1].upper() + text[1:]).strip() or None
 
 
 # --------------------------------------------------------------------------- parent parsers
@@ -123,9 +130,8 @@ def engine_options(*, data: bool) -> argparse.ArgumentParser:
         "--engine",
         choices=EMBEDDED_ENGINES,
         default=os.environ.get(ENV_ENGINE, "rdflib"),
-        help="embedded engine: rdflib (default; fine for the shipped graph) or oxigraph "
-        "(pyoxigraph, for graphs of millions of triples; validate then runs the shapes "
-        "compiled to SPARQL)",
+        help="embedded engine: rdflib (fine for the shipped graph) or oxigraph (for graphs "
+        f"of millions of triples); default: ${ENV_ENGINE}, else rdflib",
     )
     p.add_argument(
         "--store",
@@ -144,15 +150,20 @@ def engine_options(*, data: bool) -> argparse.ArgumentParser:
     return p
 
 
-def endpoint_options(*, graph_help: str | None = None) -> argparse.ArgumentParser:
+def endpoint_options(
+    *, graph_help: str | None = None, endpoint_help: str | None = None
+) -> argparse.ArgumentParser:
     """``--endpoint URL``, ``--graph IRI`` and ``--timeout S``."""
     p = _parent()
     p.add_argument(
         "--endpoint",
         metavar="URL",
         default=None,
-        help=f"SPARQL 1.1 query endpoint to run against instead of the embedded graph "
-        f"(default: ${ENV_ENDPOINT} if set). Credentials: ${ENV_USER} / ${ENV_PASSWORD}",
+        help=(
+            endpoint_help
+            or "SPARQL 1.1 query endpoint to run against instead of the embedded graph"
+        )
+        + f" (default: ${ENV_ENDPOINT} if set; credentials: ${ENV_USER} / ${ENV_PASSWORD})",
     )
     p.add_argument(
         "--graph",
@@ -183,6 +194,9 @@ def format_options(
 ) -> argparse.ArgumentParser:
     """``--format/-f`` with ``choices`` read from a format registry."""
     p = _parent()
+    if help is None:
+        help = "output format: " + ", ".join(choices)
+        help += f" (default: {default})" if default else ""
     p.add_argument("--format", "-f", choices=list(choices), default=default, help=help)
     return p
 
