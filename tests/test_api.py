@@ -177,3 +177,12 @@ def test_endpoint_gives_the_same_answers(kg, fresh_server, shipped_union):
     assert remote.engine.name != "rdflib"
     assert sorted(remote.query("payers").rows) == sorted(kg.query("payers").rows)
     assert remote.validate().conforms == kg.validate().conforms
+
+
+def test_readme_documents_every_public_error():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Python API") : readme.index("## Exit codes")]
+    errors = [n for n in cptkg.__all__ if n.endswith("Error") or n == "FederationRefused"]
+    assert len(errors) >= 10
+    missing = [n for n in errors if f"`{n}`" not in section and f"`cptkg.{n}`" not in section]
+    assert not missing, f"README's Python API section does not name {missing}"

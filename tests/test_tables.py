@@ -108,6 +108,14 @@ def test_max_width_wins_over_columns(run_cli):
     assert widest(table) <= 50 and footer.startswith(f"({len(load_catalog())} queries")
 
 
+def test_sparql_tables_fit_too(run_cli):
+    query = "SELECT ?s ?o WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#comment> ?o }"
+    r = run_cli("sparql", query, "--max-width", "80", env=NO_COLUMNS)
+    assert r.returncode == 0, r.stderr
+    assert widest(r.stdout) <= 80
+    assert widest(run_cli("sparql", query, env=NO_COLUMNS).stdout) > 80
+
+
 def test_piped_output_keeps_cells_whole(run_cli):
     r = run_cli("query", "payer-matrix", env=NO_COLUMNS)
     assert r.returncode == 0, r.stderr
@@ -123,8 +131,9 @@ def test_table_written_to_a_file_keeps_cells_whole(run_cli, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "2.5", "19"])
-def test_max_width_rejects_nonsense(run_cli, value):
-    r = run_cli("query", "payers", f"--max-width={value}")
+@pytest.mark.parametrize("command", [("query", "payers"), ("sparql", "ASK {}"), ("queries",)])
+def test_max_width_rejects_nonsense(run_cli, value, command):
+    r = run_cli(*command, f"--max-width={value}")
     assert r.returncode == 2
     assert "--max-width" in r.stderr
     assert "Traceback" not in r.stderr
