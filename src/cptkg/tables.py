@@ -102,7 +102,7 @@ def _grid(
 ) -> list[str]:
     def lines_of(row: Sequence[str]) -> list[str]:
         parts = [_wrap(c, w) for c, w in zip(row, widths, strict=True)]
-        height = max(len(p) for p in parts)
+        height = max((len(p) for p in parts), default=1)
         out = []
         for k in range(height):
             texts = [p[k] if k < len(p) else "" for p in parts]
