@@ -12,6 +12,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# pytest-xdist workers run with COLUMNS=80, and cptkg fits its tables to $COLUMNS: the tests
+# see the tables as piped output does (cells whole) unless a test sets COLUMNS itself
+os.environ.pop("COLUMNS", None)
+
 
 @pytest.fixture(scope="session")
 def project_root() -> Path:

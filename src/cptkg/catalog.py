@@ -341,3 +341,26 @@ def get_query(name: str, directory: Path | None = None) -> StoredQuery:
             hint=hint + "stored queries: " + ", ".join(files) + " (list them with 'cptkg queries')",
         )
     return parse_query(files[key])
+
+
+def catalog_tags(catalog: dict[str, StoredQuery]) -> dict[str, list[str]]:
+    """Every tag of ``catalog`` (sorted) with the names of the queries carrying it."""
+    tags: dict[str, list[str]] = {}
+    for query in catalog.values():
+        for tag in query.tags:
+            tags.setdefault(tag, []).append(query.name)
+    return dict(sorted(tags.items()))
+
+
+def queries_tagged(catalog: dict[str, StoredQuery], tag: str) -> list[StoredQuery]:
+    """The queries of ``catalog`` tagged ``tag``; InputError naming the known tags if no
+    query has it."""
+    tags = catalog_tags(catalog)
+    if tag not in tags:
+        close = difflib.get_close_matches(tag, list(tags), n=3)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise InputError(
+            f"unknown tag {tag!r}",
+            hint=hint + "tags: " + ", ".join(tags) + " (list them with 'cptkg queries --tag')",
+        )
+    return [q for q in catalog.values() if tag in q.tags]

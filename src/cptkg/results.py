@@ -1,6 +1,7 @@
 """Write query results: an aligned table for people, the W3C formats for machines.
 
-- ``table``: aligned columns, IRIs as prefixed names, literals as their text, long cells cut.
+- ``table``: aligned columns, IRIs as prefixed names, literals as their text; given a
+  ``max_width``, long cells wrap within their column (see :mod:`cptkg.tables`).
 - ``csv``: SPARQL 1.1 Query Results CSV (header of variable names; IRIs and literals as
   their plain text; blank nodes ``_:b``; unbound empty; CRLF line ends, RFC 4180 quoting; a
   text starting like a spreadsheet formula gets a leading ``'``, :func:`cptkg.formats.csv_cell`).
@@ -163,9 +164,12 @@ def _table(result: SelectResult, max_width: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_result(outcome: QueryOutcome, fmt: str = "table", *, max_width: int | None = 60) -> str:
-    """``outcome`` written in ``fmt`` (see module docstring). Graph results (CONSTRUCT,
-    DESCRIBE) are written as Turtle for ``table``, or in ``turtle`` / ``nt`` / ``json-ld``."""
+def format_result(
+    outcome: QueryOutcome, fmt: str = "table", *, max_width: int | None = None
+) -> str:
+    """``outcome`` written in ``fmt`` (see module docstring); a ``table`` has no line longer
+    than ``max_width`` when given. Graph results (CONSTRUCT, DESCRIBE) are written as Turtle
+    for ``table``, or in ``turtle`` / ``nt`` / ``json-ld``."""
     if isinstance(outcome, Graph):
         graph_fmt = {"table": "turtle"}.get(fmt, fmt)
         if graph_fmt not in GRAPH_RESULT_FORMATS:

@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
         help="validate a new payer policy in context and add it to the workspace's data/policies/",
         description=description(__doc__),
         parents=[
-            format_options(INTAKE_REPORT_FORMATS, "text", "report format"),
+            format_options(
+                INTAKE_REPORT_FORMATS, "text", "report format: text (default, for people) or json"
+            ),
             max_bytes_options("files"),
         ],
     )

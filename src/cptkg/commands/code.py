@@ -29,7 +29,13 @@ def register(subparsers: Any) -> None:
         choices=["icd10cm", "pos"],
         help="code system (default: pos for two digits, else icd10cm)",
     )
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--format",
+        "-f",
+        choices=["text", "json"],
+        default="text",
+        help="text (default, for people) or json (one object with every field)",
+    )
     p.add_argument(
         "--export-graph",
         metavar="FILE",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +30,7 @@ from cptkg.engines.settings import (
 from cptkg.errors import InputError
 from cptkg.formats import QUERY_OUTPUT_FORMATS, REPORT_FORMATS
 from cptkg.fsutil import atomic_write
+from cptkg.tables import MIN_TABLE_WIDTH
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -81,8 +84,14 @@ def write_output(data: bytes, output: str | None) -> None:
 
 
 def description(doc: str | None) -> str | None:
-    """A command's ``--help`` description: its module docstring after the first paragraph."""
-    return doc.split("\n\n", 1)[1] if doc else None
+    """A command's ``--help`` description: its module docstring without the leading command
+    synopsis (usage shows it), as plain text (double backticks and roles such as
+    ``:func:`x``` reduced to x)."""
+    if not doc:
+        return None
+    text = re.sub(r"\A\s*``cptkg [^`]*``(?: or ``cptkg [^`]*``)*:\s*", "", doc)
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text).replace("``", "")
+    return (text[:1].upper() + text[1:]).strip() or None
 
 
 # --------------------------------------------------------------------------- parent parsers
@@ -142,9 +151,8 @@ def engine_options(*, data: bool) -> argparse.ArgumentParser:
         "--engine",
         choices=EMBEDDED_ENGINES,
         default=os.environ.get(ENV_ENGINE, "rdflib"),
-        help="embedded engine: rdflib (default; fine for the shipped graph) or oxigraph "
-        "(pyoxigraph, for graphs of millions of triples; validate then runs the shapes "
-        "compiled to SPARQL)",
+        help="embedded engine: rdflib (fine for the shipped graph) or oxigraph (for graphs "
+        f"of millions of triples); default: ${ENV_ENGINE}, else rdflib",
     )
     p.add_argument(
         "--store",
@@ -163,15 +171,20 @@ def engine_options(*, data: bool) -> argparse.ArgumentParser:
     return p
 
 
-def endpoint_options(*, graph_help: str | None = None) -> argparse.ArgumentParser:
+def endpoint_options(
+    *, graph_help: str | None = None, endpoint_help: str | None = None
+) -> argparse.ArgumentParser:
     """``--endpoint URL``, ``--graph IRI`` and ``--timeout S``."""
     p = _parent()
     p.add_argument(
         "--endpoint",
         metavar="URL",
         default=None,
-        help=f"SPARQL 1.1 query endpoint to run against instead of the embedded graph "
-        f"(default: ${ENV_ENDPOINT} if set). Credentials: ${ENV_USER} / ${ENV_PASSWORD}",
+        help=(
+            endpoint_help
+            or "SPARQL 1.1 query endpoint to run against instead of the embedded graph"
+        )
+        + f" (default: ${ENV_ENDPOINT} if set; credentials: ${ENV_USER} / ${ENV_PASSWORD})",
     )
     p.add_argument(
         "--graph",
@@ -202,6 +215,9 @@ def format_options(
 ) -> argparse.ArgumentParser:
     """``--format/-f`` with ``choices`` read from a format registry."""
     p = _parent()
+    if help is None:
+        help = "output format: " + ", ".join(choices)
+        help += f" (default: {default})" if default else ""
     p.add_argument("--format", "-f", choices=list(choices), default=default, help=help)
     return p
 
@@ -286,16 +302,55 @@ def param_options() -> argparse.ArgumentParser:
     return p
 
 
+def max_width_value(text: str) -> int:
+    """A ``--max-width`` value: a whole number of characters, at least
+    :data:`cptkg.tables.MIN_TABLE_WIDTH` (argparse reports the error with the option name)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < MIN_TABLE_WIDTH:
+        raise argparse.ArgumentTypeError(
+            f"{value} is too narrow for a table; give at least {MIN_TABLE_WIDTH} characters"
+        )
+    return value
+
+
+def max_width_options() -> argparse.ArgumentParser:
+    """``--max-width N`` for commands printing tables."""
+    p = _parent()
+    p.add_argument(
+        "--max-width",
+        type=max_width_value,
+        default=None,
+        metavar="N",
+        help="table format: no line wider than N characters; long cells wrap within their "
+        f"column, or each row becomes a block of lines (N >= {MIN_TABLE_WIDTH}; default: the "
+        "terminal's width, $COLUMNS if set; cells stay whole when the output is not a "
+        "terminal)",
+    )
+    return p
+
+
+def table_width(max_width: int | None, output: str | None = None) -> int | None:
+    """The widest line a table may have: ``max_width`` (``--max-width``) when given; else,
+    when writing to standard output, ``$COLUMNS`` if it holds a number (at least
+    :data:`~cptkg.tables.MIN_TABLE_WIDTH`), else the terminal's width if standard output is a
+    terminal; otherwise None (cells whole)."""
+    if max_width is not None:
+        return max_width
+    if output not in (None, "-"):
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), MIN_TABLE_WIDTH)
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size().columns, MIN_TABLE_WIDTH)
+    return None
+
+
 def result_options() -> list[argparse.ArgumentParser]:
     """``--format``, ``--max-width`` and ``-o/--output`` for query results."""
-    width = _parent()
-    width.add_argument(
-        "--max-width",
-        type=int,
-        default=60,
-        metavar="N",
-        help="table format: cut cells longer than N characters (0: no limit; default 60)",
-    )
     return [
         format_options(
             QUERY_OUTPUT_FORMATS,
@@ -303,7 +358,7 @@ def result_options() -> list[argparse.ArgumentParser]:
             "table (default, for people); csv, tsv, sparql-json: the W3C SPARQL 1.1 result "
             "formats; json: a list of objects; turtle/nt/json-ld for CONSTRUCT/DESCRIBE",
         ),
-        width,
+        max_width_options(),
         output_options(),
     ]
 
@@ -313,7 +368,9 @@ def write_result(outcome: QueryOutcome, args: argparse.Namespace) -> None:
     from cptkg.results import format_result
 
     try:
-        text = format_result(outcome, args.format, max_width=args.max_width or None)
+        text = format_result(
+            outcome, args.format, max_width=table_width(args.max_width, args.output)
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
     write_output(text.encode("utf-8"), args.output)

@@ -1,7 +1,7 @@
 """``cptkg import-csv FILE.csv [-o OUT.ttl]``: turn a policy spreadsheet into RDF and check it
 in the context of the graph, like ``cptkg validate``; errors name the row and the column.
 
-The layout is data/templates/policy-template.csv (see README, "Adding a payer policy").
+The layout is data/templates/policy-template.csv (its columns: docs/intake.md).
 Exit 0 converted and conforms (Turtle written to OUT or standard output), 1 converted but does
 not conform (report printed, nothing written), 2 the spreadsheet cannot be read or converted
 (encoding, header, blank row, bad date, unknown answer, ...: every row/column listed).
@@ -33,7 +33,9 @@ def register(subparsers: Any) -> None:
         help="convert a policy spreadsheet (CSV) to RDF and validate it in context",
         description=description(__doc__),
         parents=[
-            format_options(INTAKE_REPORT_FORMATS, "text", "report format"),
+            format_options(
+                INTAKE_REPORT_FORMATS, "text", "report format: text (default, for people) or json"
+            ),
             max_bytes_options("files"),
         ],
     )

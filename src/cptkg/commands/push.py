@@ -45,7 +45,9 @@ def register(subparsers: Any) -> None:
         parents=[
             paths_options("push"),
             endpoint_options(
-                graph_help=f"named graph to replace (default: ${ENV_GRAPH} or {DEFAULT_GRAPH_IRI})"
+                endpoint_help="the SPARQL query URL of the store to write to (the update "
+                "and store URLs are derived from it)",
+                graph_help=f"named graph to replace (default: ${ENV_GRAPH} or {DEFAULT_GRAPH_IRI})",
             ),
             format_options(
                 PUSH_BODY_FORMATS, "nt", "body format of the Graph Store PUT (default: nt)"

@@ -1,4 +1,9 @@
-"""``cptkg queries [--format table|json]``: the stored queries, their summaries and parameters."""
+"""``cptkg queries [--tag [TAG]] [--format table|json]``: the stored queries, their summaries
+and parameters.
+
+``--tag TAG`` lists only the queries with that tag (an unknown tag: exit 2, with the known
+ones); ``--tag`` alone lists the tags and the queries carrying each.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ import argparse
 import json
 from typing import Any
 
-from cptkg.commands.common import format_options, write_output
+from cptkg.commands.common import (
+    description,
+    format_options,
+    max_width_options,
+    table_width,
+    write_output,
+)
 from cptkg.errors import EXIT_OK
 from cptkg.formats import CATALOG_FORMATS
 from cptkg.tables import text_table
@@ -17,17 +28,46 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "queries",
         help="list the stored queries (queries/*.rq): name, summary, parameters",
-        parents=[format_options(CATALOG_FORMATS, "table")],
+        description=description(__doc__),
+        parents=[
+            format_options(CATALOG_FORMATS, "table", "table (default, for people) or json"),
+            max_width_options(),
+        ],
     )
-    p.add_argument("--tag", metavar="TAG", help="only queries with this tag")
+    p.add_argument(
+        "--tag",
+        metavar="TAG",
+        nargs="?",
+        const="",
+        default=None,
+        help="only the queries with this tag; without TAG: list the tags",
+    )
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print the catalog; return 0."""
-    from cptkg.catalog import load_catalog  # rdflib: only when a command runs
+def _write_table(rows: list[tuple[str, str]], footer: str, args: argparse.Namespace) -> None:
+    lines = text_table(rows, max_width=table_width(args.max_width))
+    lines.append(footer)
+    write_output(("\n".join(lines) + "\n").encode("utf-8"), None)
 
-    catalog = [q for q in load_catalog().values() if not args.tag or args.tag in q.tags]
+
+def run(args: argparse.Namespace) -> int:
+    """Print the catalog (or its tags); return 0."""
+    from cptkg.catalog import catalog_tags, load_catalog, queries_tagged  # rdflib: lazily
+
+    full = load_catalog()
+    if args.tag == "":
+        tags = catalog_tags(full)
+        if args.format == "json":
+            write_output((json.dumps(tags, indent=2) + "\n").encode("utf-8"), None)
+        else:
+            _write_table(
+                [(tag, ", ".join(names)) for tag, names in tags.items()],
+                f"({len(tags)} tags; list a tag's queries with 'cptkg queries --tag TAG')",
+                args,
+            )
+        return EXIT_OK
+    catalog = queries_tagged(full, args.tag) if args.tag else list(full.values())
     if args.format == "json":
         data = [
             {
@@ -55,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         rows.append((q.name, q.summary))
         if q.params:
             rows.append(("", "params: " + ", ".join(s.describe() for s in q.params)))
-    lines = text_table(rows)
-    lines.append(f"({len(catalog)} queries; run one with 'cptkg query NAME [--param KEY=VALUE]')")
-    write_output(("\n".join(lines) + "\n").encode("utf-8"), None)
+    _write_table(
+        rows, f"({len(catalog)} queries; run one with 'cptkg query NAME [--param KEY=VALUE]')", args
+    )
     return EXIT_OK

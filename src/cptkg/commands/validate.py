@@ -4,10 +4,10 @@ Without PATH the shipped graph (ontology + data) is validated; with PATHs the gi
 are merged and validated with the shipped ontology and shapes. When no PATH is part of the
 shipped graph (new data, e.g. a new payer policy), they are validated in the context of the
 graph instead, on every engine alike: what they reference must exist in the graph or in the
-same files, and only their own problems are listed, grouped by policy (see cptkg.intake.validation;
---no-context validates them alone). Every ICD-10-CM and place-of-service code is also checked
-against its release (see cptkg.codes.checks), and every supporting quote against its source
-document when the document is found (see cptkg.intake.quotes; a warning when not). Exit 0
+same files, and only their own problems are listed, grouped by policy (--no-context
+validates them alone). With --engine oxigraph the shapes run compiled to SPARQL. Every
+ICD-10-CM and place-of-service code is also checked against its release, and every supporting
+quote against its source document when the document is found (a warning when not). Exit 0
 conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 

@@ -213,7 +213,11 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
     file_lines: dict[str, list[str]] = {}
     for f in files:
         if f.is_dir():
-            raise InputError(f"{f}: is a directory, expected a file of new data")
+            raise InputError(
+                f"{f}: is a directory; new data is read from the files named",
+                hint=f"name its files, e.g. {f}/*.ttl (a directory is read whole only "
+                "when it is part of the shipped graph: data/ or ontology/)",
+            )
         if f.exists():
             _paths.rdf_format(f)  # unknown extension -> InputError before reading
         check_size(f, max_bytes)
