@@ -154,6 +154,26 @@ def test_add_writes_only_conforming_policies(tmp_path, monkeypatch):
     assert kg.add([INTAKE / "valid-policy.ttl"], allow_illustrative=True).nothing_to_add
 
 
+def test_workspace_adds_its_policies_and_is_where_add_writes(tmp_path, monkeypatch):
+    from cptkg.workspace import init_workspace
+
+    monkeypatch.delenv("CPTKG_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)  # no workspace here or above
+    with pytest.raises(CptkgError, match="no workspace"):
+        KnowledgeGraph().add([INTAKE / "valid-policy.ttl"], allow_illustrative=True)
+
+    ws, _ = init_workspace(tmp_path / "ws")
+    kg = KnowledgeGraph(workspace=ws.root)
+    done = kg.add([INTAKE / "valid-policy.ttl"], allow_illustrative=True)
+    assert done.target.parent == ws.root / "data" / "policies"
+    # a new KnowledgeGraph on the same workspace reads the policy from the workspace; one
+    # without it does not
+    ids = {r["policy"] for r in KnowledgeGraph(workspace=ws.root).query("payer-matrix").as_dicts()}
+    assert set(done.policies) <= ids
+    ids = {r["policy"] for r in KnowledgeGraph().query("payer-matrix").as_dicts()}
+    assert not set(done.policies) & ids
+
+
 def test_add_is_refused_on_an_endpoint():
     remote = KnowledgeGraph.endpoint("http://127.0.0.1:9/sparql")
     with pytest.raises(InputError, match="endpoint"):

@@ -17,8 +17,10 @@ Expected failures raise :class:`cptkg.errors.CptkgError` or a subclass, re-expor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import wraps
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 from rdflib.term import Identifier
 
@@ -37,6 +39,7 @@ from cptkg.intake.validation import validate_files
 from cptkg.query import FederationRefused, ParameterError, run_sparql, run_stored
 from cptkg.report import Report, build_report, render
 from cptkg.shacl.report import ValidationResult
+from cptkg.workspace import using_workspace
 
 __all__ = [
     "AddError",
@@ -61,6 +64,23 @@ __all__ = [
 ]
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _in_workspace(
+    method: Callable[Concatenate[KnowledgeGraph, _P], _R],
+) -> Callable[Concatenate[KnowledgeGraph, _P], _R]:
+    """``method`` run with the graph's workspace (if any) as the active workspace."""
+
+    @wraps(method)
+    def run(self: KnowledgeGraph, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with using_workspace(self.workspace):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class KnowledgeGraph:
     """A cptkg graph opened on one engine: embedded rdflib (default), embedded Oxigraph or a
     SPARQL 1.1 endpoint. The graph is loaded on first use.
@@ -68,10 +88,18 @@ class KnowledgeGraph:
     ``KnowledgeGraph()`` is the shipped graph (ontology + ``data/``) on rdflib;
     :meth:`from_files`, :meth:`oxigraph` and :meth:`endpoint` open the others, and any
     :class:`~cptkg.engines.settings.GraphSettings` can be given directly.
+
+    ``workspace`` (a directory made by ``cptkg init``) adds that workspace's policies and
+    stored queries to the reference graph, and is where :meth:`add` writes; without it the
+    workspace is found as on the command line (``$CPTKG_HOME``, else the current directory
+    or one above it).
     """
 
-    def __init__(self, settings: GraphSettings | None = None) -> None:
+    def __init__(
+        self, settings: GraphSettings | None = None, *, workspace: Path | str | None = None
+    ) -> None:
         self.settings = settings if settings is not None else GraphSettings(progress=False)
+        self.workspace = Path(workspace).expanduser().resolve() if workspace is not None else None
         self._engine: Engine | None = None
 
     # ------------------------------------------------------------------ opening
@@ -126,6 +154,7 @@ class KnowledgeGraph:
         return cls(GraphSettings.remote(url, graph=graph, timeout=timeout))
 
     @property
+    @_in_workspace
     def engine(self) -> Engine:
         """The engine holding the graph (opened and loaded on first use)."""
         if self._engine is None:
@@ -139,6 +168,7 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------------ checking
 
+    @_in_workspace
     def validate(self) -> ValidationResult:
         """The whole graph against the shipped SHACL shapes, and every ICD-10-CM and
         place-of-service code against its release (what ``cptkg validate`` reports)."""
@@ -147,6 +177,7 @@ class KnowledgeGraph:
         result = self.engine.validate()
         return add_to_validation(result, check_engine(self.engine))
 
+    @_in_workspace
     def validate_new(
         self, paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES
     ) -> IntakeReport:
@@ -158,12 +189,14 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------------ asking
 
+    @_in_workspace
     def query(self, name: str, /, **params: str | Identifier) -> QueryOutcome:
         """Run stored query ``name`` (``cptkg queries`` lists them) with its parameters as
         keyword arguments, raw text or RDF terms: ``kg.query("payer-policy", payer="Aetna")``.
         SELECT gives a :class:`SelectResult`, ASK a bool, CONSTRUCT a Graph."""
         return run_stored(self.engine, name, params)
 
+    @_in_workspace
     def sparql(
         self,
         text: str,
@@ -175,16 +208,19 @@ class KnowledgeGraph:
         other text a plain literal). ``SERVICE`` is refused unless ``allow_service``."""
         return run_sparql(self.engine, text, params, allow_service=allow_service)
 
+    @_in_workspace
     def export(self, fmt: str = "ttl") -> bytes:
         """The graph serialised as ``ttl``, ``nt``, ``jsonld``, ``trig`` or ``nq``
         (deterministic bytes on the rdflib engine)."""
         return self.engine.export(normalize_format(fmt))
 
+    @_in_workspace
     def report(self, code: str = "64866") -> Report:
         """The overview of CPT ``code`` rebuilt from the graph (ParameterError if the graph
         has none); :meth:`report_text` renders it."""
         return build_report(self.engine, code)
 
+    @_in_workspace
     def report_text(self, code: str = "64866", fmt: str = "md") -> str:
         """The overview of CPT ``code`` as Markdown (``md``) or one HTML page (``html``)."""
         if fmt not in ("md", "html"):
@@ -193,6 +229,7 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------------ adding
 
+    @_in_workspace
     def add(
         self,
         paths: Iterable[Path | str],
@@ -202,8 +239,9 @@ class KnowledgeGraph:
         allow_illustrative: bool = False,
         max_bytes: int | None = DEFAULT_MAX_BYTES,
     ) -> AddPlan:
-        """Add a payer policy file to ``data/policies/`` as ``cptkg add`` does: checked in
-        the context of this graph, written atomically as a new file only if it conforms.
+        """Add a payer policy file to the workspace's ``data/policies/`` as ``cptkg add``
+        does: checked in the context of this graph, written atomically as a new file only if
+        it conforms (CptkgError when there is no workspace: see ``cptkg init``).
 
         The returned plan says what happened: ``conforms`` and ``report`` (the findings),
         ``nothing_to_add`` (already in the graph), ``target`` (the file written, or that
@@ -213,7 +251,7 @@ class KnowledgeGraph:
         Not offered on an endpoint (InputError): a remote graph changes with ``cptkg push``."""
         if self.settings.engine == "remote":
             raise InputError(
-                "add writes into data/policies/ of the project, not to a SPARQL endpoint",
+                "add writes into data/policies/ of a workspace, not to a SPARQL endpoint",
                 hint="add on an embedded graph (KnowledgeGraph()), then `cptkg push` it",
             )
         plan = plan_add(
