@@ -170,3 +170,15 @@ def test_validate_refuses_label_with_lone_surrogate_like_add(home, tmp_path):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"surrogate-label.ttl:{line_of(text, 'uDC00')}:" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_malformed_language_tag_in_a_data_file_names_file_and_line(home):
+    text = VALID.replace('"@en', '"@123', 1)
+    assert text != VALID
+    write(home / "data" / "policies" / "bad-tag.ttl", text)
+    proc = cptkg(home, "validate")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    line = line_of(text, '"@123')
+    assert f"data/policies/bad-tag.ttl:{line}: malformed language tag '123'" in proc.stderr
+    assert "intake:language-tag" in proc.stderr

@@ -26,6 +26,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from cptkg import paths as _paths
 from cptkg.errors import InputError, ParseError
 from cptkg.namespaces import GRAPH_BASE, bind_prefixes
+from cptkg.textsafe import printable
 
 _FORMAT_NAMES = {
     "turtle": "Turtle",
@@ -249,8 +250,46 @@ def _first_bad_line(text: str, fmt: str) -> int | None:
     return None
 
 
+#: rdflib's message for a language tag it cannot read (``"x"@123``).
+_BAD_TAG = re.compile(r"'(?P<tag>[^']*)' is not a valid language tag")
+#: The rule named when a language tag is malformed.
+LANGUAGE_TAG_RULE = "intake:language-tag"
+
+
+def language_tag_error(path: Path, text: str, message: str) -> ParseError | None:
+    """The ParseError, with file and line, for a parser ``message`` about a malformed language
+    tag (``"x"@123``) in ``text`` read from ``path``; None when ``message`` is about something
+    else."""
+    m = _BAD_TAG.search(message)
+    if m is None:
+        return None
+    tag = m.group("tag")
+    shown = _paths.display_path(path)
+    written = re.compile(r"[\"']@" + re.escape(tag) + r"(?![A-Za-z0-9-])")
+    json_tag = re.compile(r'"@language"\s*:\s*"' + re.escape(tag) + '"')
+    line = next(
+        (
+            number
+            for number, row in enumerate(text.splitlines(), start=1)
+            if written.search(row) or json_tag.search(row)
+        ),
+        None,
+    )
+    where = f"{shown}:{line}" if line else shown
+    return ParseError(
+        f"{where}: malformed language tag {printable(repr(tag))} (rule "
+        f"{LANGUAGE_TAG_RULE}); a tag is letters, then '-' and letters or digits (en, en-US)",
+        hint="write the tag as BCP 47 (e.g. @en), or drop it for a plain text",
+        file=path,
+        line=line,
+    )
+
+
 def _parse_error(path: Path, fmt: str, text: str, exc: Exception) -> ParseError:
     """Build a ParseError with ``file:line`` from whatever rdflib / json raised."""
+    tag_error = language_tag_error(path, text, str(exc))
+    if tag_error is not None:
+        return tag_error
     name = _FORMAT_NAMES.get(fmt, fmt)
     where = _paths.display_path(path)
     line: int | None = None

@@ -14,7 +14,7 @@ from rdflib.namespace import DCTERMS, SKOS
 from rdflib.term import Node
 
 from cptkg import paths as _paths
-from cptkg.errors import InputError, ParseError
+from cptkg.errors import InputError
 from cptkg.load import parse_file, quiet_rdflib
 from cptkg.namespaces import CPTKG, bind_prefixes
 from cptkg.textsafe import describe, printable, unsafe_characters
@@ -221,11 +221,8 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
         if f.exists():
             _paths.rdf_format(f)  # unknown extension -> InputError before reading
         check_size(f, max_bytes)
-        try:
-            with quiet_rdflib():
-                one = parse_file(f, max_bytes=max_bytes)
-        except ParseError as exc:
-            raise locate_language_tag_error(f, exc) from None
+        with quiet_rdflib():
+            one = parse_file(f, max_bytes=max_bytes)
         shown = _paths.display_path(f)
         if len(one) == 0:
             raise InputError(
@@ -250,41 +247,6 @@ def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX
     check_encodable(new)
     check_text_safe(new)
     return new
-
-
-#: rdflib's message for a language tag it cannot read (``"x"@123``).
-_BAD_TAG = re.compile(r"'(?P<tag>[^']*)' is not a valid language tag")
-#: The rule named when a language tag is malformed.
-LANGUAGE_TAG_RULE = "intake:language-tag"
-
-
-def locate_language_tag_error(path: Path, exc: ParseError) -> ParseError:
-    """``exc`` with the file and line of the malformed language tag it is about (``"x"@123``),
-    when the parser gave none; any other ParseError is returned as it is."""
-    m = _BAD_TAG.search(exc.message)
-    if exc.line is not None or m is None:
-        return exc
-    tag = m.group("tag")
-    shown = _paths.display_path(path)
-    line = None
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    written = re.compile(r"[\"']@" + re.escape(tag) + r"(?![A-Za-z0-9-])")
-    json_tag = re.compile(r'"@language"\s*:\s*"' + re.escape(tag) + '"')
-    for number, row in enumerate(text.splitlines(), start=1):
-        if written.search(row) or json_tag.search(row):
-            line = number
-            break
-    where = f"{shown}:{line}" if line else shown
-    return ParseError(
-        f"{where}: malformed language tag {printable(repr(tag))} (rule "
-        f"{LANGUAGE_TAG_RULE}); a tag is letters, then '-' and letters or digits (en, en-US)",
-        hint="write the tag as BCP 47 (e.g. @en), or drop it for a plain text",
-        file=path,
-        line=line,
-    )
 
 
 def _subject_lines(path: Path, g: Graph) -> dict[Node, int]:
