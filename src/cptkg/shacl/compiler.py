@@ -32,12 +32,20 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, SH, XSD
 from rdflib.term import Node
+from rdflib.util import from_n3
 
 from cptkg.engines.base import WHERE_OPEN, mask_comments_and_strings
 from cptkg.namespaces import bind_prefixes
 from cptkg.shacl.report import PATH_OPERATORS, short_name
 
 TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+
+#: The SPARQL the checks are written in: ``oxigraph`` wraps the OPTIONAL groups of SHACL-SPARQL
+#: constraints in Oxigraph's ``LATERAL`` (:func:`lateral_optionals`), ``sparql11`` keeps to
+#: standard SPARQL 1.1 for any other server (:func:`standard_optionals`).
+DIALECT_LATERAL = "oxigraph"
+DIALECT_STANDARD = "sparql11"
+DIALECTS = (DIALECT_LATERAL, DIALECT_STANDARD)
 
 #: Lexical forms rdflib accepts for common XSD datatypes (checked by sh:datatype).
 _LEXICAL = {
@@ -446,7 +454,8 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     m = WHERE_OPEN.search(mask_comments_and_strings(text))
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
-    text = lateral_optionals(text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :])
+    rewrite = lateral_optionals if c.dialect == DIALECT_LATERAL else standard_optionals
+    text = rewrite(text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :])
     messages = sorted(g.objects(sc, SH.message), key=str) or sorted(
         g.objects(shape, SH.message), key=str
     )
@@ -551,11 +560,20 @@ def components_used(shapes: Graph) -> set[URIRef]:
 
 # --------------------------------------------------------------------------- compiler
 class Compiler:
-    """Compiles the shapes of a shapes graph against a store (for subclass closures)."""
+    """Compiles the shapes of a shapes graph against a store (for subclass closures), in
+    ``dialect`` (one of :data:`DIALECTS`)."""
 
-    def __init__(self, shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> None:
+    def __init__(
+        self,
+        shapes: Graph,
+        subclasses: dict[URIRef, set[URIRef]],
+        dialect: str = DIALECT_LATERAL,
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown SPARQL dialect {dialect!r}")
         self.g = shapes
         self.subclasses = subclasses
+        self.dialect = dialect
         self._vars = itertools.count()
         self._ns = bind_prefixes(Graph())
         for prefix, iri in shapes.namespaces():
@@ -756,6 +774,121 @@ def lateral_optionals(text: str) -> str:
     return text
 
 
+#: What keeps an OPTIONAL group from being split by :func:`standard_optionals`: nested groups,
+#: blank-node property lists or labels, and every non-triple element.
+_NOT_A_BGP = re.compile(
+    r"[{}\[]|_:|\b(FILTER|BIND|VALUES|OPTIONAL|MINUS|UNION|GRAPH|SERVICE|LATERAL)\b",
+    re.IGNORECASE,
+)
+#: A "." ending a triple pattern (not one inside a decimal or a prefixed name).
+_TRIPLE_END = re.compile(r"\.(?![0-9A-Za-z_:%-])")
+
+
+def standard_optionals(text: str) -> str:
+    """Standard SPARQL 1.1 for the OPTIONAL groups that bottom-up engines evaluate as a cross
+    product, with the same solutions.
+
+    An ``OPTIONAL { A . B }`` whose triple patterns fall into parts sharing no variable (the
+    supersedes check's ``$this :p ?a . ?value :p ?b``) is evaluated on its own, as the join of
+    all of A with all of B, before it meets the left side: quadratic in the data. It is
+    rewritten into one OPTIONAL per part, each kept only when the other parts match too::
+
+        OPTIONAL { A FILTER (EXISTS { B }) } OPTIONAL { B FILTER (EXISTS { A }) }
+
+    A filter of an OPTIONAL group is evaluated on the left solution merged with the group's,
+    so ``EXISTS`` sees the left side's bindings (the only correlated evaluation standard
+    SPARQL has): each part is joined on its own shared variables, and each EXISTS is one
+    index look-up per solution, which keeps the check linear. Both parts are bound exactly
+    when all match, as in the original group; groups holding anything but triple patterns are
+    left as written.
+    """
+    masked = mask_comments_and_strings(text)
+    edits: list[tuple[int, int, str]] = []
+    for m in re.finditer(r"\bOPTIONAL\s*\{", masked, re.IGNORECASE):
+        depth = 0
+        for i in range(m.end() - 1, len(masked)):
+            if masked[i] == "{":
+                depth += 1
+            elif masked[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    parts = _independent_parts(text[m.end() : i], masked[m.end() : i])
+                    if len(parts) > 1:
+                        edits.append((m.start(), i + 1, _optional_per_part(parts)))
+                    break
+    for start, end, piece in sorted(edits, reverse=True):
+        text = text[:start] + piece + text[end:]
+    return text
+
+
+def _independent_parts(body: str, masked: str) -> list[str]:
+    """The triple patterns of an OPTIONAL group's ``body`` grouped into parts that share no
+    variable; one part when the body is not plain triple patterns."""
+    if _NOT_A_BGP.search(re.sub(r"\[\s*\]", "", masked)):
+        return [body]
+    triples: list[tuple[str, set[str]]] = []
+    start = 0
+    for end in [m.start() for m in _TRIPLE_END.finditer(masked)] + [len(masked)]:
+        if masked[start:end].strip():
+            names = set(re.findall(r"[?$]([A-Za-z0-9_]+)", masked[start:end]))
+            triples.append((body[start:end].strip(), names))
+        start = end + 1
+    parts: list[tuple[list[str], set[str]]] = []
+    for triple, names in triples:
+        joined = [p for p in parts if p[1] & names]
+        merged = (
+            [t for p in joined for t in p[0]] + [triple],
+            names.union(*(p[1] for p in joined)),
+        )
+        parts = [p for p in parts if not p[1] & names] + [merged]
+    return [" .\n".join(p[0]) + "\n" for p in parts] if len(parts) > 1 else [body]
+
+
+def _optional_per_part(parts: list[str]) -> str:
+    groups = []
+    for i, part in enumerate(parts):
+        others = " && ".join(f"EXISTS {{ {p} }}" for j, p in enumerate(parts) if j != i)
+        groups.append(f"OPTIONAL {{ {part} FILTER ({others})\n}}")
+    return " ".join(groups)
+
+
+_SAME_TERM = re.compile(
+    r"""sameTerm\(\s*(?P<var>\?\w+)\s*,\s*(?P<term><[^<>\s]*>|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^<>\s]*>)?)\s*\)"""
+)
+
+
+def standard_terms(text: str) -> str:
+    """``sameTerm(?v, constant)`` spelled with ``=``, ``str``, ``lang`` and ``datatype``.
+
+    The same test in standard SPARQL 1.1 for servers whose ``sameTerm`` holds only as a whole
+    FILTER (Virtuoso 7.2 evaluates it to false inside ``||``, ``IF`` or a projection, which
+    turns every ``sh:in`` list into a violation): an IRI is tested with ``isIRI`` and ``=``;
+    a literal with its lexical form and its datatype or language tag, never by value
+    (``"01"^^xsd:integer`` is not ``"1"^^xsd:integer``).
+    """
+
+    def spell(m: re.Match[str]) -> str:
+        var = m.group("var")
+        term = from_n3(m.group("term"))
+        if isinstance(term, URIRef):
+            return f"(isIRI({var}) && {var} = {term.n3()})"
+        if not isinstance(term, Literal):
+            return m.group(0)
+        lexical = Literal(str(term)).n3()
+        if term.language:
+            return (
+                f"(isLiteral({var}) && lcase(lang({var})) = {Literal(term.language.lower()).n3()}"
+                f" && str({var}) = {lexical})"
+            )
+        datatype = (term.datatype or XSD.string).n3()
+        return (
+            f'(isLiteral({var}) && lang({var}) = "" && datatype({var}) = {datatype}'
+            f" && str({var}) = {lexical})"
+        )
+
+    return _SAME_TERM.sub(spell, text)
+
+
 def roots_of(shapes: Graph) -> list[Node]:
     """Shapes with targets (the roots validation starts from), in a stable order."""
     roots: set[Node] = set()
@@ -767,9 +900,12 @@ def roots_of(shapes: Graph) -> list[Node]:
     return sorted(roots, key=lambda n: (isinstance(n, BNode), str(n)))
 
 
-def compile_shapes(shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> CompiledShapes:
-    """Compile every root shape of ``shapes`` (and its property shapes) into checks."""
-    comp = Compiler(shapes, subclasses)
+def compile_shapes(
+    shapes: Graph, subclasses: dict[URIRef, set[URIRef]], dialect: str = DIALECT_LATERAL
+) -> CompiledShapes:
+    """Compile every root shape of ``shapes`` (and its property shapes) into checks written
+    in ``dialect`` (one of :data:`DIALECTS`)."""
+    comp = Compiler(shapes, subclasses, dialect)
     checks: list[Check] = []
     fallback: dict[Node, str] = {}
     targets: dict[Node, str] = {}
@@ -780,4 +916,7 @@ def compile_shapes(shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> Comp
             checks.extend(comp.shape_checks(root, root, target))
         except NotCompilable as exc:
             fallback[root] = str(exc)
+    if dialect == DIALECT_STANDARD:
+        for check in checks:
+            check.sparql = standard_terms(check.sparql)
     return CompiledShapes(checks, fallback, shapes, targets)
