@@ -42,7 +42,8 @@ TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targ
 
 #: The SPARQL the checks are written in: ``oxigraph`` wraps the OPTIONAL groups of SHACL-SPARQL
 #: constraints in Oxigraph's ``LATERAL`` (:func:`lateral_optionals`), ``sparql11`` keeps to
-#: standard SPARQL 1.1 for any other server (:func:`standard_optionals`).
+#: standard SPARQL 1.1 for any other server, spelled as Virtuoso evaluates it too
+#: (:func:`standard_spelling`).
 DIALECT_LATERAL = "oxigraph"
 DIALECT_STANDARD = "sparql11"
 DIALECTS = (DIALECT_LATERAL, DIALECT_STANDARD)
@@ -454,8 +455,9 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     m = WHERE_OPEN.search(mask_comments_and_strings(text))
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
-    rewrite = lateral_optionals if c.dialect == DIALECT_LATERAL else standard_optionals
-    text = rewrite(text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :])
+    text = text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :]
+    if c.dialect == DIALECT_LATERAL:
+        text = lateral_optionals(text)
     messages = sorted(g.objects(sc, SH.message), key=str) or sorted(
         g.objects(shape, SH.message), key=str
     )
@@ -774,100 +776,39 @@ def lateral_optionals(text: str) -> str:
     return text
 
 
-#: What keeps an OPTIONAL group from being split by :func:`standard_optionals`: nested groups,
-#: blank-node property lists or labels, and every non-triple element.
-_NOT_A_BGP = re.compile(
-    r"[{}\[]|_:|\b(FILTER|BIND|VALUES|OPTIONAL|MINUS|UNION|GRAPH|SERVICE|LATERAL)\b",
-    re.IGNORECASE,
-)
-#: A "." ending a triple pattern (not one inside a decimal or a prefixed name).
-_TRIPLE_END = re.compile(r"\.(?![0-9A-Za-z_:%-])")
-
-
-def standard_optionals(text: str) -> str:
-    """Standard SPARQL 1.1 for the OPTIONAL groups that bottom-up engines evaluate as a cross
-    product, with the same solutions.
-
-    An ``OPTIONAL { A . B }`` whose triple patterns fall into parts sharing no variable (the
-    supersedes check's ``$this :p ?a . ?value :p ?b``) is evaluated on its own, as the join of
-    all of A with all of B, before it meets the left side: quadratic in the data. It is
-    rewritten into one OPTIONAL per part, each kept only when the other parts match too::
-
-        OPTIONAL { A FILTER (EXISTS { B }) } OPTIONAL { B FILTER (EXISTS { A }) }
-
-    A filter of an OPTIONAL group is evaluated on the left solution merged with the group's,
-    so ``EXISTS`` sees the left side's bindings (the only correlated evaluation standard
-    SPARQL has): each part is joined on its own shared variables, and each EXISTS is one
-    index look-up per solution, which keeps the check linear. Both parts are bound exactly
-    when all match, as in the original group; groups holding anything but triple patterns are
-    left as written.
-    """
-    masked = mask_comments_and_strings(text)
-    edits: list[tuple[int, int, str]] = []
-    for m in re.finditer(r"\bOPTIONAL\s*\{", masked, re.IGNORECASE):
-        depth = 0
-        for i in range(m.end() - 1, len(masked)):
-            if masked[i] == "{":
-                depth += 1
-            elif masked[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    parts = _independent_parts(text[m.end() : i], masked[m.end() : i])
-                    if len(parts) > 1:
-                        edits.append((m.start(), i + 1, _optional_per_part(parts)))
-                    break
-    for start, end, piece in sorted(edits, reverse=True):
-        text = text[:start] + piece + text[end:]
-    return text
-
-
-def _independent_parts(body: str, masked: str) -> list[str]:
-    """The triple patterns of an OPTIONAL group's ``body`` grouped into parts that share no
-    variable; one part when the body is not plain triple patterns."""
-    if _NOT_A_BGP.search(re.sub(r"\[\s*\]", "", masked)):
-        return [body]
-    triples: list[tuple[str, set[str]]] = []
-    start = 0
-    for end in [m.start() for m in _TRIPLE_END.finditer(masked)] + [len(masked)]:
-        if masked[start:end].strip():
-            names = set(re.findall(r"[?$]([A-Za-z0-9_]+)", masked[start:end]))
-            triples.append((body[start:end].strip(), names))
-        start = end + 1
-    parts: list[tuple[list[str], set[str]]] = []
-    for triple, names in triples:
-        joined = [p for p in parts if p[1] & names]
-        merged = (
-            [t for p in joined for t in p[0]] + [triple],
-            names.union(*(p[1] for p in joined)),
-        )
-        parts = [p for p in parts if not p[1] & names] + [merged]
-    return [" .\n".join(p[0]) + "\n" for p in parts] if len(parts) > 1 else [body]
-
-
-def _optional_per_part(parts: list[str]) -> str:
-    groups = []
-    for i, part in enumerate(parts):
-        others = " && ".join(f"EXISTS {{ {p} }}" for j, p in enumerate(parts) if j != i)
-        groups.append(f"OPTIONAL {{ {part} FILTER ({others})\n}}")
-    return " ".join(groups)
-
-
 _SAME_TERM = re.compile(
     r"""sameTerm\(\s*(?P<var>\?\w+)\s*,\s*(?P<term><[^<>\s]*>|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^<>\s]*>)?)\s*\)"""
 )
+_DATATYPE_NOT = re.compile(r"datatype\((?P<var>\?\w+)\)\s*!=\s*(?P<dt><[^<>\s]*>|xsd:\w+)")
+#: "Is ?d a real date?" as written for rdflib (whose xsd:date cast of a string fails).
+_DATE_AS_DATETIME = re.compile(
+    r"isLiteral\(\s*xsd:dateTime\(\s*concat\(\s*str\((?P<var>\?\w+)\)\s*,\s*\"T00:00:00\"\s*\)\s*\)\s*\)"
+)
+_CAST_TEST = re.compile(
+    r"isLiteral\(\s*(?P<cast><http://www\.w3\.org/2001/XMLSchema#(date|dateTime)>"
+    r"|xsd:(date|dateTime))\s*\("
+)
 
 
-def standard_terms(text: str) -> str:
-    """``sameTerm(?v, constant)`` spelled with ``=``, ``str``, ``lang`` and ``datatype``.
+def standard_spelling(text: str) -> str:
+    """Three tests of the compiled checks (and of SHACL-SPARQL constraints) spelled so that
+    Virtuoso 7.2 evaluates them as SPARQL 1.1 specifies; the same answers on any server.
 
-    The same test in standard SPARQL 1.1 for servers whose ``sameTerm`` holds only as a whole
-    FILTER (Virtuoso 7.2 evaluates it to false inside ``||``, ``IF`` or a projection, which
-    turns every ``sh:in`` list into a violation): an IRI is tested with ``isIRI`` and ``=``;
-    a literal with its lexical form and its datatype or language tag, never by value
-    (``"01"^^xsd:integer`` is not ``"1"^^xsd:integer``).
+    * ``sameTerm(?v, constant)``: Virtuoso holds it only as a whole FILTER (inside ``||``,
+      ``IF`` or a projection it is false, which makes every ``sh:in`` list a violation). An
+      IRI is tested with ``isIRI`` and ``=``; a literal by its lexical form and its datatype
+      or language tag, never by value (``"01"^^xsd:integer`` is not ``"1"^^xsd:integer``).
+    * ``datatype(?v) != dt``: Virtuoso's ``datatype`` of a language-tagged literal is an error,
+      not ``rdf:langString``, so ``(lang(?v) != "" || …)`` comes first (and ``!=
+      rdf:langString`` is ``lang(?v) = ""``).
+    * ``isLiteral(xsd:date(x))`` / ``xsd:dateTime`` (is ``x`` a valid date?): Virtuoso folds
+      it to true; ``COALESCE(cast = cast, false)`` is false for an invalid value on every
+      server. The rdflib spelling of "is ?d a real date", ``isLiteral(xsd:dateTime(concat(
+      str(?d), "T00:00:00")))``, becomes the xsd:date test first: Virtuoso aborts the whole
+      query (``22007 DT006 Cannot convert … to datetime``) on an invalid date-time cast.
     """
 
-    def spell(m: re.Match[str]) -> str:
+    def same_term(m: re.Match[str]) -> str:
         var = m.group("var")
         term = from_n3(m.group("term"))
         if isinstance(term, URIRef):
@@ -886,7 +827,40 @@ def standard_terms(text: str) -> str:
             f" && str({var}) = {lexical})"
         )
 
-    return _SAME_TERM.sub(spell, text)
+    text = _SAME_TERM.sub(same_term, text)
+    text = _DATATYPE_NOT.sub(_datatype_not, text)
+    text = _DATE_AS_DATETIME.sub(r"isLiteral(xsd:date(str(\g<var>)))", text)
+    return _spell_cast_tests(text)
+
+
+def _datatype_not(m: re.Match[str]) -> str:
+    var, dt = m.group("var"), m.group("dt")
+    if dt == RDF.langString.n3():
+        return f'(lang({var}) = "")'
+    return f'(lang({var}) != "" || datatype({var}) != {dt})'
+
+
+def _spell_cast_tests(text: str) -> str:
+    """``isLiteral(xsd:T(arg))`` -> ``COALESCE(xsd:T(arg) = xsd:T(arg), false)``."""
+    out: list[str] = []
+    pos = 0
+    masked = mask_comments_and_strings(text)
+    for m in _CAST_TEST.finditer(text):
+        if m.start() < pos or masked[m.start()] == " ":
+            continue  # inside a string, comment or an earlier match
+        depth, end = 1, None
+        for i in range(m.end(), len(masked)):
+            depth += {"(": 1, ")": -1}.get(masked[i], 0)
+            if depth == 0:
+                end = i
+                break
+        close = masked.find(")", end + 1) if end is not None else -1
+        if end is None or masked[end + 1 : close].strip() or close == -1:
+            continue
+        cast = text[m.start("cast") : end + 1]
+        out.append(text[pos : m.start()] + f"COALESCE({cast} = {cast}, false)")
+        pos = close + 1
+    return "".join(out) + text[pos:]
 
 
 def roots_of(shapes: Graph) -> list[Node]:
@@ -918,5 +892,5 @@ def compile_shapes(
             fallback[root] = str(exc)
     if dialect == DIALECT_STANDARD:
         for check in checks:
-            check.sparql = standard_terms(check.sparql)
+            check.sparql = standard_spelling(check.sparql)
     return CompiledShapes(checks, fallback, shapes, targets)
