@@ -32,7 +32,6 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, SH, XSD
 from rdflib.term import Node
-from rdflib.util import from_n3
 
 from cptkg.engines.base import WHERE_OPEN, mask_comments_and_strings
 from cptkg.namespaces import bind_prefixes
@@ -777,7 +776,8 @@ def lateral_optionals(text: str) -> str:
 
 
 _SAME_TERM = re.compile(
-    r"""sameTerm\(\s*(?P<var>\?\w+)\s*,\s*(?P<term><[^<>\s]*>|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^<>\s]*>)?)\s*\)"""
+    r"""sameTerm\(\s*(?P<var>\?\w+)\s*,\s*(?:(?P<iri><[^<>\s]*>)|(?P<lex>"(?:[^"\\]|\\.)*")"""
+    r"""(?:@(?P<lang>[A-Za-z0-9-]+)|\^\^(?P<dt><[^<>\s]*>))?)\s*\)"""
 )
 _DATATYPE_NOT = re.compile(r"datatype\((?P<var>\?\w+)\)\s*!=\s*(?P<dt><[^<>\s]*>|xsd:\w+)")
 #: "Is ?d a real date?" as written for rdflib (whose xsd:date cast of a string fails).
@@ -809,19 +809,15 @@ def standard_spelling(text: str) -> str:
     """
 
     def same_term(m: re.Match[str]) -> str:
-        var = m.group("var")
-        term = from_n3(m.group("term"))
-        if isinstance(term, URIRef):
-            return f"(isIRI({var}) && {var} = {term.n3()})"
-        if not isinstance(term, Literal):
-            return m.group(0)
-        lexical = Literal(str(term)).n3()
-        if term.language:
+        var, lexical, lang = m.group("var"), m.group("lex"), m.group("lang")
+        if m.group("iri"):
+            return f"(isIRI({var}) && {var} = {m.group('iri')})"
+        if lang:
             return (
-                f"(isLiteral({var}) && lcase(lang({var})) = {Literal(term.language.lower()).n3()}"
+                f'(isLiteral({var}) && lcase(lang({var})) = "{lang.lower()}"'
                 f" && str({var}) = {lexical})"
             )
-        datatype = (term.datatype or XSD.string).n3()
+        datatype = m.group("dt") or XSD.string.n3()
         return (
             f'(isLiteral({var}) && lang({var}) = "" && datatype({var}) = {datatype}'
             f" && str({var}) = {lexical})"
