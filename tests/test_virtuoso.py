@@ -343,7 +343,7 @@ def test_server_killed_mid_push_exits_2_and_the_old_graph_survives(own_virtuoso,
     _push(own_virtuoso, old, iri)
     new = tmp_path / "new.nt"
     new.write_text(
-        "".join(f'<{EX}new{i}> <{EX}p> "{"x" * 60} {i}" .\n' for i in range(30000)), "utf-8"
+        "".join(f'<{EX}new{i}> <{EX}p> "{"x" * 60} {i}" .\n' for i in range(10000)), "utf-8"
     )
     size = new.stat().st_size
     # the body goes once, after a body-less digest handshake: die half-way through it
