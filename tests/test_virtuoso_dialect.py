@@ -149,3 +149,16 @@ def test_an_unreachable_server_is_an_error_not_a_dialect():
         engine = RemoteEngine(stub.url + "/sparql", use_env_credentials=False)
         with pytest.raises(EndpointError, match="HTTP 503"):
             engine.sparql_dialect()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["data"],  # shipped files: only the embedded merged validation reads them
+        ["tests/data/intake/valid-policy.ttl", "--no-context"],
+    ],
+)
+def test_validate_endpoint_takes_new_data_in_context_only(args, run_cli):
+    r = run_cli("validate", *args, "--endpoint", "http://127.0.0.1:9/sparql")
+    assert r.returncode == 2
+    assert "checked in the context of the graph on the server" in r.stderr
