@@ -120,9 +120,10 @@ class GraphSettings:
     ``data/**/*.ttl``); given paths are opened with the shipped ontology (and shapes) when
     ``include_ontology`` (``include_shapes``) is set. ``store`` keeps an Oxigraph store on
     disk, used as it is while loaded from the same files; one loaded from other files is
-    refused unless ``rebuild_store``, which clears and reloads it. A remote engine reads ``endpoint`` with ``graph`` as its default graph (None: the
-    endpoint's own default graph), ``timeout`` seconds per request (None:
-    ``$CPTKG_ENDPOINT_TIMEOUT`` or 30) and ``credentials``.
+    refused unless ``rebuild_store``, which clears and reloads it. A remote engine reads
+    ``endpoint`` with ``graph`` as its default graph (None: the endpoint's own default
+    graph), ``timeout`` seconds per request (None: ``$CPTKG_ENDPOINT_TIMEOUT`` or 30) and
+    ``credentials``.
     """
 
     engine: EngineKind = "rdflib"
