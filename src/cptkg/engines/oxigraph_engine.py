@@ -404,20 +404,19 @@ def compare_sources(
     for f in files:
         now = _stat(f)
         given.add(now["path"])
-        shown = _paths.display_path(f)
         old = by_path.get(now["path"])
         if old is None:
-            differences.append(f"{shown} is not in the store")
+            differences.append(f"{_paths.display_path(f)} is not in the store")
             continue
         if old.get("graph") != _paths.graph_iri(f):
-            differences.append(f"{shown} was loaded as graph <{old.get('graph')}>")
+            differences.append(f"{_paths.display_path(f)} was loaded as graph <{old.get('graph')}>")
             continue
         if all(old.get(k) == v for k, v in now.items()):
             refreshed.append(old)
             continue
         digest = _sha256(f)
         if digest != old.get("sha256"):
-            differences.append(f"{shown} changed since the store was loaded")
+            differences.append(f"{_paths.display_path(f)} changed since the store was loaded")
             continue
         refreshed.append({**old, **now, "sha256": digest})
     for path in by_path:
