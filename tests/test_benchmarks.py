@@ -55,3 +55,28 @@ def test_bench_child_processes_measure_the_shipped_graph(tmp_path):
     assert "error" not in ours, ours.get("error")
     assert set(raw["queries"]) == set(ours["queries"]) and len(ours["queries"]) >= 20
     assert ours["triples"] > 1000 and ours["new_file"] > 0
+
+
+def test_bench_store_compares_a_loaded_store_with_memory(tmp_path):
+    from scale_helpers import generate_small
+
+    res = generate_small(tmp_path, codes=2, payers=2, versions=2)
+    out = tmp_path / "store.json"
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "bench_store.py"), "--graph", str(res.path)]
+        + ["--store", str(tmp_path / "store"), "--runs", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["memory"]["queries"] > 0 and doc["store"]["queries"] > 0
+    assert doc["runs"]["store"][0]["results"] == doc["runs"]["memory"][0]["results"]
+
+
+def test_cold_start_times_the_three_commands_paired():
+    cold_start = load_script("cold_start")
+    times = cold_start.measure(1, cache=True)
+    assert set(times) == {"import rdflib", "cptkg query payer-matrix", "cptkg validate"}
+    assert all(len(v) == 1 and v[0] > 0 for v in times.values())

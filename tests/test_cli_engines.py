@@ -4,6 +4,7 @@ and every valid fixture) and for the shipped graph."""
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -52,3 +53,29 @@ def test_validate_the_shipped_graph_is_the_same_on_every_engine(tmp_path):
     code, report = _assert_same(tmp_path)
     assert code == 0
     assert isinstance(report, dict) and report["conforms"] is True
+
+
+def test_validate_new_data_in_context_on_an_on_disk_store(tmp_path):
+    """The same command with ``--store DIR``: the store is built from the shipped graph on the
+    first run, used as it is on the second, and both list the default engine's findings."""
+    fixture = DATA / "intake" / "valid-policy.ttl"
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(
+        fixture.read_text(encoding="utf-8").replace(
+            "cptkg:coverage cptkg:coverage-", "cptkg:coverage cptkg:nocoverage-", 1
+        ),
+        encoding="utf-8",
+    )
+    store = tmp_path / "store"
+    for path in (fixture, broken):
+        default = _validate(tmp_path, "rdflib", str(path))
+        for run in ("first", "again"):
+            out = tmp_path / f"store-{run}.json"
+            gc.collect()  # the previous run's engine lets go of the store's lock
+            code = main(
+                ["validate", str(path), "--engine", "oxigraph", "--store", str(store)]
+                + ["-f", "json", "-o", str(out)]
+            )
+            assert (code, json.loads(out.read_text(encoding="utf-8"))) == default, run
+    assert (store / "cptkg-sources.json").is_file()
+    assert default[0] == 1  # the broken copy does not conform, on every engine

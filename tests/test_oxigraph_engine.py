@@ -115,7 +115,11 @@ def test_on_disk_store_is_reused_while_files_are_unchanged(tmp_path):
     gc.collect()
     again = OxigraphEngine(path=store)
     assert len(again) == n  # persisted
-    again.load_files([], progress=False)  # different sources: reloaded (here: emptied)
+    from cptkg.load import source_files
+
+    again.load_files(source_files([res.path]), progress=False)  # the same: used as it is
+    assert len(again) == n
+    again.load_files([], progress=False, rebuild=True)  # other sources: rebuilt when asked
     assert len(again) == 0
 
 

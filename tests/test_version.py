@@ -1,5 +1,6 @@
 """One version: package metadata, ``cptkg.__version__``, CLI and ontology agree."""
 
+import re
 import tomllib
 
 from rdflib import OWL, RDF, Graph
@@ -7,9 +8,19 @@ from rdflib import OWL, RDF, Graph
 import cptkg
 
 
-def test_version_comes_from_pyproject(project_root):
+def test_pyproject_reads_the_one_version_from_the_package(project_root):
     meta = tomllib.loads((project_root / "pyproject.toml").read_text(encoding="utf-8"))
-    assert cptkg.__version__ == meta["project"]["version"]
+    assert "version" not in meta["project"]
+    assert "version" in meta["project"]["dynamic"]
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "cptkg.__version__"}
+    assert re.fullmatch(r"\d+\.\d+\.\d+", cptkg.__version__)
+
+
+def test_version_read_without_package_metadata(project_root):
+    """Start-up does not pay for importlib.metadata: the version is a plain assignment."""
+    source = (project_root / "src" / "cptkg" / "__init__.py").read_text(encoding="utf-8")
+    assert "importlib" not in source
+    assert f'__version__: str = "{cptkg.__version__}"' in source
 
 
 def test_ontology_version_info_equals_package_version(project_root):

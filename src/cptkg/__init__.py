@@ -1,18 +1,14 @@
 """cptkg: clinical-coding knowledge graph for CPT 64866 (RDF, SHACL, stored SPARQL).
 
-The package version comes from the installed distribution metadata, so ``pyproject.toml``
-is the single source of truth (the ontology's ``owl:versionInfo`` is tested against it).
+``__version__`` is the one version number: ``pyproject.toml`` reads it from here
+(``[tool.setuptools.dynamic]``) and the ontology's ``owl:versionInfo`` is tested against it.
 
 The public API (:class:`KnowledgeGraph` and the typed results and errors, see
-:mod:`cptkg.api`) is imported on first use, so ``import cptkg`` stays cheap.
+:mod:`cptkg.api`) is imported on first use, so ``import cptkg`` stays cheap and the command
+line starts fast.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__: str = version("cptkg")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0+unknown"
+__version__: str = "0.2.0"
 
 #: The errors that need nothing heavy (rdflib and the rest load with :mod:`cptkg.api`).
 _LIGHT_ERRORS = frozenset({"CptkgError", "InputError", "ParseError", "EndpointError"})

@@ -46,8 +46,22 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every command of COMMAND_MODULES registered."""
+def command_module(argv: Sequence[str]) -> str | None:
+    """The module of the command ``argv`` names: its first word, when only options without a
+    separate value (``--help``, ``--opt=value``) come before it; else None (a top-level option
+    may take the next word as its value, so only the full parser can tell)."""
+    for arg in argv:
+        if not arg.startswith("-"):
+            module = arg.replace("-", "_")
+            return module if module in COMMAND_MODULES else None
+        if arg not in ("-h", "--help", "--version") and "=" not in arg:
+            return None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser with every command of COMMAND_MODULES registered (``only``: just
+    that module's command, so a run imports the one command module it needs)."""
     parser = argparse.ArgumentParser(
         prog="cptkg",
         description="Clinical-coding knowledge graph for CPT 64866: validate, query, export.",
@@ -58,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cptkg {__version__}")
     add_workspace_option(parser, top_level=True)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if only is None else [only]:
         module = importlib.import_module(f"cptkg.commands.{name}")
         module.register(subparsers)
     for command_parser in subparsers.choices.values():
@@ -74,9 +88,10 @@ def _print_error(err: CptkgError) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
-    parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_module(arguments))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:  # --help, --version, usage errors (argparse exits with 2)
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     func = getattr(args, "func", None)

@@ -11,6 +11,7 @@ module never fails.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cptkg.errors import CptkgError, InputError
@@ -241,3 +242,28 @@ def graph_file(graph_iri: str) -> Path | None:
         base = project_root()
     f = base / (rel + ".ttl")
     return f if f.is_file() else None
+
+
+#: Environment variable: folders holding the source documents, by file name.
+SOURCES_ENV = "CPTKG_SOURCES"
+
+
+def source_dirs() -> list[Path]:
+    """The folders searched for the source documents the quotes are checked against:
+    ``$CPTKG_SOURCES`` (``os.pathsep``-separated), else ``<project>/../shared/source``."""
+    configured = os.environ.get(SOURCES_ENV, "")
+    if configured.strip():
+        return [Path(p).expanduser() for p in configured.split(os.pathsep) if p.strip()]
+    try:
+        return [project_root().parent / "shared" / "source"]
+    except CptkgError:  # no project folder: only CPTKG_SOURCES could say where
+        return []
+
+
+def source_documents() -> list[Path]:
+    """The regular files in :func:`source_dirs`, sorted (what a quote check may read)."""
+    found: list[Path] = []
+    for folder in source_dirs():
+        if folder.is_dir():
+            found += sorted(f for f in folder.iterdir() if f.is_file())
+    return found

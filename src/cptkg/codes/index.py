@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from cptkg.cache import cache_dir
 from cptkg.codes.entry import CodeEntry
 from cptkg.codes.releases import ICD10CM, Release
 from cptkg.errors import CptkgError
@@ -35,16 +36,6 @@ CREATE TABLE groups_ (notation TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX codes_parent ON codes(parent);
 """
-
-
-def cache_dir() -> Path:
-    """Where built indexes are kept."""
-    env = os.environ.get("CPTKG_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "cptkg"
 
 
 #: (path, size, mtime) -> SHA-256 already read in this process

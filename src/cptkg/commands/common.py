@@ -158,7 +158,13 @@ def engine_options(*, data: bool) -> argparse.ArgumentParser:
         "--store",
         metavar="DIR",
         help="with --engine oxigraph: keep the store on disk in DIR (reused while the "
-        "source files are unchanged)",
+        "source files are unchanged; a store loaded from other files is refused)",
+    )
+    p.add_argument(
+        "--rebuild-store",
+        action="store_true",
+        help="with --store: clear the store and load the given files when it was loaded "
+        "from other files",
     )
     if data:
         p.add_argument(
@@ -270,6 +276,7 @@ def graph_settings(
         include_ontology=with_context,
         include_shapes=with_context and getattr(args, "include_shapes", False),
         store=Path(store) if store else None,
+        rebuild_store=getattr(args, "rebuild_store", False),
     )
 
 

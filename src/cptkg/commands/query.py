@@ -37,12 +37,21 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the query and write its result; return 0."""
+    from cptkg import cache
     from cptkg.catalog import get_query  # rdflib: only when a command runs
+    from cptkg.engines.base import SelectResult
     from cptkg.query import bind_params, parse_param_args, run_stored
 
     stored = get_query(args.name)
     params = parse_param_args(args.param)
     bind_params(stored, params)  # fail on a bad parameter before loading the graph
-    engine = open_graph(graph_settings(args))
-    write_result(run_stored(engine, stored, params), args)
+    settings = graph_settings(args)
+    key = cache.graph_key("query", settings, [stored.name, *args.param], [stored.path])
+    outcome = cache.cached(
+        key,
+        lambda: run_stored(open_graph(settings), stored, params),
+        lambda r: cache.encode_select(r) if isinstance(r, SelectResult) else None,
+        cache.decode_select,
+    )
+    write_result(outcome, args)
     return EXIT_OK

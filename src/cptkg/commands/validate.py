@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cptkg.commands.common import (
     Report,
@@ -30,12 +30,20 @@ from cptkg.commands.common import (
     max_bytes_options,
     output_options,
     paths_options,
+    report_text,
+    write_output,
     write_report,
 )
 from cptkg.engines import open_graph
 from cptkg.engines.settings import ENV_ENDPOINT, endpoint_from_env
 from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK, InputError
 from cptkg.formats import REPORT_FORMATS
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+#: The libraries a validation report depends on (their versions are part of its cache key).
+CACHE_DISTRIBUTIONS = ("rdflib", "pyshacl", "owlrl", "pyparsing", "simple-icd-10-cm")
 
 
 def register(subparsers: Any) -> None:
@@ -73,10 +81,24 @@ def _note(text: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate and print the report; return 0 / 1 by conformance."""
-    from cptkg.codes.checks import add_to_validation, check_engine
-    from cptkg.intake.quotes import check_result, quote_graph
-    from cptkg.intake.reading import DEFAULT_MAX_BYTES
-    from cptkg.intake.validation import is_shipped, validate_files
+    if args.paths:
+        from cptkg.intake.validation import is_shipped
+
+        shipped = any(is_shipped(p) for p in args.paths)
+        if (args.endpoint or endpoint_from_env()) and (args.no_context or shipped):
+            raise InputError(
+                "with an endpoint, PATHs are new data checked in the context of the graph "
+                "on the server; they cannot be shipped files or validated --no-context",
+                hint=f"drop --endpoint (and unset {ENV_ENDPOINT}) to validate files embedded",
+            )
+        if not args.no_context and not shipped:
+            # only new data: check it and what it references in the context of the graph
+            # (paths mixing shipped files with new ones get the merged validation below)
+            return _in_context(args)
+    return _merged(args)
+
+
+def _shapes_and_ontology(args: argparse.Namespace) -> tuple[Graph, Graph]:
     from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
 
     shapes = (
@@ -84,32 +106,69 @@ def run(args: argparse.Namespace) -> int:
         if args.shapes
         else load_shapes()
     )
-    ontology = load_ontology()
-    if args.paths and (args.endpoint or endpoint_from_env()):
-        if args.no_context or any(is_shipped(p) for p in args.paths):
-            raise InputError(
-                "with an endpoint, PATHs are new data checked in the context of the graph "
-                "on the server; they cannot be shipped files or validated --no-context",
-                hint=f"drop --endpoint (and unset {ENV_ENDPOINT}) to validate files embedded",
-            )
-    if args.paths and not args.no_context and not any(is_shipped(p) for p in args.paths):
-        # only new data: check it and what it references in the context of the graph
-        # (paths mixing shipped files with new ones get the merged validation below)
-        graph = open_graph(graph_settings(args, paths=()))
-        report: Report = validate_files(
-            args.paths,
-            context=graph.context(),
-            shapes=shapes,
-            ontology=ontology,
-            max_bytes=args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES,
-        )
-    else:
-        graph = open_graph(graph_settings(args))
-        # the codes against their releases, read through the engine's query interface
-        result = graph.validate(shapes, ontology, on_note=_note)
-        result, unchecked = check_result(result, quote_graph(graph))  # quotes in their sources
-        for warning in unchecked:
-            print(f"cptkg: warning: {warning}", file=sys.stderr)
-        report = add_to_validation(result, check_engine(graph))
+    return shapes, load_ontology()
+
+
+def _in_context(args: argparse.Namespace) -> int:
+    """New data validated in the context of the graph."""
+    from cptkg.intake.reading import DEFAULT_MAX_BYTES
+    from cptkg.intake.validation import validate_files
+
+    shapes, ontology = _shapes_and_ontology(args)
+    graph = open_graph(graph_settings(args, paths=()))
+    report: Report = validate_files(
+        args.paths,
+        context=graph.context(),
+        shapes=shapes,
+        ontology=ontology,
+        max_bytes=args.max_bytes if args.max_bytes is not None else DEFAULT_MAX_BYTES,
+    )
     write_report(report, args.format, args.output)
     return EXIT_OK if report.conforms else EXIT_NONCONFORMING
+
+
+def _merged(args: argparse.Namespace) -> int:
+    """The graph (or the given files merged, with the shipped ontology) validated whole; on
+    the default engine the report is cached under the hashes of everything it is made from,
+    the source documents the quotes are checked against included (see :mod:`cptkg.cache`)."""
+    from cptkg import cache
+    from cptkg.paths import data_dir, ontology_file, shapes_files, source_documents
+
+    settings = graph_settings(args)
+    if args.shapes:
+        from cptkg.load import expand_paths
+
+        shape_files = expand_paths(args.shapes)
+    else:
+        shape_files = shapes_files()
+    codes = sorted(p for p in (data_dir() / "code-systems").glob("*") if p.is_file())
+    key = cache.graph_key(
+        "validate",
+        settings,
+        [args.format, *(f"shapes={s}" for s in args.shapes or ())],
+        [ontology_file(), *shape_files, *codes, *source_documents()],
+        CACHE_DISTRIBUTIONS,
+    )
+
+    def compute() -> tuple[bool, str]:
+        from cptkg.codes.checks import add_to_validation, check_engine
+        from cptkg.intake.quotes import check_result, quote_graph
+
+        shapes, ontology = _shapes_and_ontology(args)
+        graph = open_graph(settings)
+        result = graph.validate(shapes, ontology, on_note=_note)
+        result, unchecked = check_result(result, quote_graph(graph))  # quotes in their sources
+        for warning in unchecked:  # printed, so this run is not cached
+            print(f"cptkg: warning: {warning}", file=sys.stderr)
+        # the codes against their releases, read through the engine's query interface
+        report = add_to_validation(result, check_engine(graph))
+        return report.conforms, report_text(report, args.format)
+
+    conforms, text = cache.cached(
+        key,
+        compute,
+        lambda value: {"conforms": value[0], "text": value[1]},
+        lambda data: (bool(data["conforms"]), str(data["text"])),  # type: ignore[index]
+    )
+    write_output(text.encode("utf-8"), args.output)
+    return EXIT_OK if conforms else EXIT_NONCONFORMING

@@ -22,7 +22,8 @@ def open_graph(settings: GraphSettings | None = None) -> Engine:
 
     rdflib and Oxigraph hold ``settings.paths`` (empty: ``data/**/*.ttl``) after the shipped
     ontology (and shapes) when asked, one named graph per source file; queries see their union.
-    Oxigraph keeps its store in ``settings.store`` when given. The remote engine reads the
+    Oxigraph keeps its store in ``settings.store`` when given (refused when loaded from other
+    files, unless ``settings.rebuild_store``). The remote engine reads the
     endpoint's ``settings.graph`` as its default graph.
     """
     settings = settings if settings is not None else GraphSettings()
@@ -47,6 +48,7 @@ def open_graph(settings: GraphSettings | None = None) -> Engine:
             include_shapes=settings.include_shapes,
             store_dir=settings.store,
             progress=settings.progress,
+            rebuild=settings.rebuild_store,
         )
     from cptkg.engines.rdflib_engine import RdflibEngine  # rdflib: not for `cptkg --help`
     from cptkg.load import load_dataset

@@ -14,13 +14,21 @@ triples.
   engine; results are converted to rdflib terms only for the rows returned (with a small
   per-query cache), so the per-query overhead stays in the tens of microseconds.
 * Export uses pyoxigraph's own serializers.
-* An on-disk store remembers which files (path, size, mtime) it was loaded from; opening
-  it again with the same files skips loading, different files reload it.
+* An on-disk store (``--store DIR``) records, in ``DIR/cptkg-sources.json`` written
+  atomically once a load is complete, the cptkg version and each source file's path, graph,
+  size, modification and change times and SHA-256. Opened again with the same files it is
+  used as it is: no reload, no copy, only the validation or query runs on it. A file whose
+  times changed is hashed again and still counts as the same when its content is. A store
+  loaded from other files, by another cptkg version, or holding data without a complete
+  record is refused (:class:`StoreMismatch`, naming what differs) unless ``rebuild`` is
+  asked, which clears and reloads it with a warning.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -30,6 +38,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
+from cptkg import __version__
 from cptkg import paths as _paths
 from cptkg.engines.base import (
     QueryError,
@@ -40,12 +49,15 @@ from cptkg.engines.base import (
 from cptkg.engines.sparql_validation import SparqlOnly
 from cptkg.errors import InputError, ParseError
 from cptkg.formats import normalize_format
+from cptkg.fsutil import atomic_write
 from cptkg.load import source_files
 from cptkg.namespaces import PREFIXES
 from cptkg.progress import Progress
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-_SOURCES_FILE = "cptkg-sources.json"
+#: The record of what an on-disk store was loaded from, in the store's directory.
+SOURCES_FILE = "cptkg-sources.json"
+_LOG = logging.getLogger("cptkg.store")
 
 _FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,
@@ -123,45 +135,71 @@ class OxigraphEngine(SparqlOnly):
         include_shapes: bool = False,
         store_dir: Path | str | None = None,
         progress: bool = True,
+        rebuild: bool = False,
     ) -> OxigraphEngine:
         """An engine holding ``paths`` (default: the shipped graph) plus the ontology (and
-        shapes) when asked, like :func:`cptkg.load.load_dataset`."""
+        shapes) when asked, like :func:`cptkg.load.load_dataset`; ``store_dir``: on disk,
+        reused while loaded from the same files (``rebuild``: cleared and reloaded when not)."""
         files = source_files(
             paths, include_ontology=include_ontology, include_shapes=include_shapes
         )
         engine = cls(path=store_dir)
-        engine.load_files(files, progress=progress)
+        try:
+            engine.load_files(files, progress=progress, rebuild=rebuild)
+        except BaseException:
+            engine.close()  # a refused store stays usable by the next open in this process
+            raise
         return engine
 
-    def _sources(self, files: list[Path]) -> list[list[Any]]:
-        out = []
-        for f in files:
-            st = f.stat()
-            out.append([str(f.resolve()), _paths.graph_iri(f), st.st_size, st.st_mtime_ns])
-        return out
+    def close(self) -> None:
+        """Let go of the store (an on-disk store's lock is released once nothing else holds
+        it); the engine cannot be used afterwards."""
+        del self.store
 
-    def load_files(self, files: list[Path], *, progress: bool = True) -> None:
+    @property
+    def _record(self) -> Path | None:
+        return self.path / SOURCES_FILE if self.path is not None else None
+
+    def load_files(
+        self, files: list[Path], *, progress: bool = True, rebuild: bool = False
+    ) -> None:
         """Bulk-load ``files``, one named graph each. An on-disk store already loaded from
-        exactly these files (same sizes and modification times) is reused as it is."""
-        sources = self._sources(files)
-        marker = self.path / _SOURCES_FILE if self.path is not None else None
-        if marker is not None:
-            try:
-                if json.loads(marker.read_text(encoding="utf-8")) == sources:
-                    return
-            except (OSError, ValueError):
-                pass
-            if len(self.store):
-                self.store.clear()
-        total = sum(s[2] for s in sources)
+        exactly these files is used as it is; one loaded from others is refused with
+        :class:`StoreMismatch`, or cleared and reloaded (with a warning) when ``rebuild``."""
+        record = self._record
+        if record is None:
+            self._bulk_load(files, progress)
+            return
+        recorded = read_sources(record)
+        if recorded is None and not len(self.store):
+            differences: list[str] = []  # a new, empty store: nothing to lose
+        else:
+            differences, refreshed = compare_sources(recorded, files)
+            if not differences:
+                if recorded is not None and refreshed != recorded["files"]:
+                    write_sources(record, refreshed)
+                return
+            if not rebuild:
+                raise StoreMismatch(self.path, differences)  # type: ignore[arg-type]
+            _LOG.warning(
+                "cptkg: warning: %s: rebuilding the store (%s)",
+                self.path,
+                "; ".join(differences[:3]) + (" …" if len(differences) > 3 else ""),
+            )
+        record.unlink(missing_ok=True)  # an interrupted load leaves no record behind
+        if len(self.store):
+            self.store.clear()
+        self._bulk_load(files, progress)
+        self.store.flush()
+        write_sources(record, describe_sources(files))
+
+    def _bulk_load(self, files: list[Path], progress: bool) -> None:
+        total = sum(f.stat().st_size for f in files)
         with Progress("load", total=total, unit="bytes") as bar:
             if not progress:
                 bar.active = False
             for f in files:
                 self.load_file(f, update=bar.update if bar.active else None)
-        if marker is not None:
-            self.store.flush()
-            marker.write_text(json.dumps(sources), encoding="utf-8")
 
     def load_file(self, path: Path | str, *, update: Any = None) -> None:
         """Load one RDF file into its named graph (quad formats: into their own graphs)."""
@@ -207,9 +245,18 @@ class OxigraphEngine(SparqlOnly):
             raise InputError(f"{p}: cannot read or load: {exc}") from None
 
     def load(self, paths: Iterable[Path | str]) -> None:
-        """Add RDF files (or directories), one named graph per source file."""
-        for f in source_files(paths, include_ontology=False):
+        """Add RDF files (or directories), one named graph per source file (an on-disk store
+        records them among its sources)."""
+        files = source_files(paths, include_ontology=False)
+        record = self._record
+        recorded = read_sources(record) if record is not None else None
+        if record is not None:
+            record.unlink(missing_ok=True)
+        for f in files:
             self.load_file(f)
+        if record is not None and recorded is not None:
+            self.store.flush()
+            write_sources(record, [*recorded["files"], *describe_sources(files)])
 
     # ------------------------------------------------------------------ querying
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
@@ -283,6 +330,99 @@ class OxigraphEngine(SparqlOnly):
         if ofmt == ox.RdfFormat.N_TRIPLES:
             return ox.serialize(self.union_triples(), out, format=ofmt)
         return ox.serialize(self.union_triples(), out, format=ofmt, prefixes=prefixes)
+
+
+class StoreMismatch(InputError):
+    """An on-disk store was loaded from other files (or by another cptkg version) than asked."""
+
+    def __init__(self, path: Path, differences: list[str]) -> None:
+        shown = differences[:5] + ([f"and {len(differences) - 5} more"] if differences[5:] else [])
+        super().__init__(
+            f"{path}: the store was not loaded from these files: " + "; ".join(shown),
+            hint="add --rebuild-store to clear it and load these files, or give another "
+            "--store directory",
+        )
+        self.differences = differences
+
+
+def describe_sources(files: list[Path]) -> list[dict[str, Any]]:
+    """What :data:`SOURCES_FILE` records of each file: resolved path, graph IRI, size,
+    modification and change times (ns), inode and SHA-256."""
+    out = []
+    for f in files:
+        out.append({**_stat(f), "graph": _paths.graph_iri(f), "sha256": _sha256(f)})
+    return out
+
+
+def _stat(f: Path) -> dict[str, Any]:
+    st = f.stat()
+    return {
+        "path": str(f.resolve()),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "ctime_ns": st.st_ctime_ns,
+        "inode": st.st_ino,
+    }
+
+
+def _sha256(f: Path) -> str:
+    with f.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def read_sources(record: Path) -> dict[str, Any] | None:
+    """The record of a complete load, ``{"cptkg": version, "files": [...]}`` (None: none)."""
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return None
+    return data
+
+
+def write_sources(record: Path, sources: list[dict[str, Any]]) -> None:
+    """Write the record of a complete load atomically."""
+    atomic_write(record, json.dumps({"cptkg": __version__, "files": sources}).encode("utf-8"))
+
+
+def compare_sources(
+    recorded: dict[str, Any] | None, files: list[Path]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """What differs between the recorded sources and ``files`` (empty: the same), and the
+    record with the times of files whose content is unchanged brought up to date. A file
+    with the same path, size, times and inode is taken as unchanged; otherwise its SHA-256
+    decides."""
+    if recorded is None:
+        return ["it holds data but no record of a complete load by cptkg"], []
+    if recorded.get("cptkg") != __version__:
+        return [f"it was loaded by cptkg {recorded.get('cptkg')}, this is cptkg {__version__}"], []
+    by_path = {str(r.get("path")): r for r in recorded["files"]}
+    differences: list[str] = []
+    refreshed: list[dict[str, Any]] = []
+    given = set()
+    for f in files:
+        now = _stat(f)
+        given.add(now["path"])
+        old = by_path.get(now["path"])
+        if old is None:
+            differences.append(f"{_paths.display_path(f)} is not in the store")
+            continue
+        if old.get("graph") != _paths.graph_iri(f):
+            differences.append(f"{_paths.display_path(f)} was loaded as graph <{old.get('graph')}>")
+            continue
+        if all(old.get(k) == v for k, v in now.items()):
+            refreshed.append(old)
+            continue
+        digest = _sha256(f)
+        if digest != old.get("sha256"):
+            differences.append(f"{_paths.display_path(f)} changed since the store was loaded")
+            continue
+        refreshed.append({**old, **now, "sha256": digest})
+    for path in by_path:
+        if path not in given:
+            differences.append(f"{path} is in the store but was not given")
+    return differences, refreshed
 
 
 def _syntax_line(exc: SyntaxError) -> int | None:

@@ -119,9 +119,11 @@ class GraphSettings:
     ``paths`` empty means the shipped graph (ontology, optionally the shapes, and
     ``data/**/*.ttl``); given paths are opened with the shipped ontology (and shapes) when
     ``include_ontology`` (``include_shapes``) is set. ``store`` keeps an Oxigraph store on
-    disk. A remote engine reads ``endpoint`` with ``graph`` as its default graph (None: the
-    endpoint's own default graph), ``timeout`` seconds per request (None:
-    ``$CPTKG_ENDPOINT_TIMEOUT`` or 30) and ``credentials``.
+    disk, used as it is while loaded from the same files; one loaded from other files is
+    refused unless ``rebuild_store``, which clears and reloads it. A remote engine reads
+    ``endpoint`` with ``graph`` as its default graph (None: the endpoint's own default
+    graph), ``timeout`` seconds per request (None: ``$CPTKG_ENDPOINT_TIMEOUT`` or 30) and
+    ``credentials``.
     """
 
     engine: EngineKind = "rdflib"
@@ -129,6 +131,7 @@ class GraphSettings:
     include_ontology: bool = True
     include_shapes: bool = False
     store: Path | None = None
+    rebuild_store: bool = False
     endpoint: str | None = None
     graph: str | None = DEFAULT_GRAPH_IRI
     timeout: float | None = None

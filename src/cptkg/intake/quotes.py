@@ -38,11 +38,10 @@ from cptkg.intake.context import ContextProvider
 from cptkg.intake.reading import NewData
 from cptkg.intake.report import Problem
 from cptkg.namespaces import CPTKG
+from cptkg.paths import SOURCES_ENV, source_dirs
 from cptkg.shacl.report import Finding, ValidationResult, short_name
 from cptkg.textsafe import printable
 
-#: Environment variable: folders holding the source documents, by file name.
-SOURCES_ENV = "CPTKG_SOURCES"
 #: The rule a quote not found in its document breaks.
 QUOTE_RULE = "intake:quote-in-source"
 QUOTE_RULE_IRI = URIRef("https://w3id.org/cptkg/intake#quote-in-source")
@@ -86,18 +85,6 @@ class QuoteProblem:
 def normalize(text: str) -> str:
     """``text`` with every run of whitespace as one space, without leading/trailing space."""
     return re.sub(r"\s+", " ", text).strip()
-
-
-def source_dirs() -> list[Path]:
-    """The folders searched for source documents: :data:`SOURCES_ENV`, else
-    ``<project>/../shared/source``."""
-    configured = os.environ.get(SOURCES_ENV, "")
-    if configured.strip():
-        return [Path(p).expanduser() for p in configured.split(os.pathsep) if p.strip()]
-    try:
-        return [_paths.project_root().parent / "shared" / "source"]
-    except CptkgError:  # no project folder: only CPTKG_SOURCES could say where
-        return []
 
 
 def load_document(iri: URIRef, identifier: str, sha256: str) -> Document:

@@ -1,0 +1,293 @@
+"""The user cache directory, and a cache of command results keyed by everything they depend on.
+
+A result (a stored query's rows, a validation report) is kept under a *request* (the command,
+its options, the working directory) together with the SHA-256 of its *inputs*: the content of
+every source file read (ontology, shapes, data, the query file), the source code of cptkg
+itself, the versions of the libraries that compute it and of Python. A cached result is used
+only when every input is byte for byte the same; otherwise it is recomputed and replaces the
+entry, so a stale result cannot be served and the cache holds one entry per request.
+
+Entries are JSON (never pickle), written atomically in ``cache_dir()/results``. Set
+``CPTKG_NO_CACHE=1`` to bypass the cache; deleting the directory is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, TypeVar
+
+from cptkg import __version__
+from cptkg.engines.settings import GraphSettings
+from cptkg.fsutil import atomic_write
+
+if TYPE_CHECKING:
+    from cptkg.engines.base import SelectResult
+
+#: Set to a non-empty value other than 0 to neither read nor write cached results.
+ENV_NO_CACHE = "CPTKG_NO_CACHE"
+T = TypeVar("T")
+
+#: Format of the entries; bumped when their layout changes.
+_LAYOUT = "1"
+
+
+def cache_dir() -> Path:
+    """``$CPTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/cptkg``, else ``~/.cache/cptkg``."""
+    env = os.environ.get("CPTKG_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "cptkg"
+
+
+def enabled() -> bool:
+    """False when ``$CPTKG_NO_CACHE`` asks to bypass the result cache."""
+    return os.environ.get(ENV_NO_CACHE, "").strip() in ("", "0")
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of the content of ``path``."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def code_digest() -> str:
+    """One SHA-256 over the source files of the cptkg package (names and contents), so an
+    edited module invalidates every cached result."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def distribution_versions(names: Iterable[str]) -> dict[str, str]:
+    """``name -> version`` of installed distributions, read from the names of their
+    ``*.dist-info`` directories on ``sys.path`` (no ``importlib.metadata``: it is slow to
+    import); "missing" for one not found."""
+    wanted = {_normal(n): n for n in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for item in listing:
+            if not item.endswith(".dist-info"):
+                continue
+            dist, _, version = item[: -len(".dist-info")].partition("-")
+            key = _normal(dist)
+            if key in wanted and wanted[key] not in found:
+                found[wanted[key]] = version
+    return {n: found.get(n, "missing") for n in wanted.values()}
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+@dataclass(frozen=True)
+class CacheKey:
+    """Where an entry lives (``request``) and what it must have been computed from
+    (``inputs``), both SHA-256 hex digests."""
+
+    kind: str
+    request: str
+    inputs: str
+
+    @property
+    def path(self) -> Path:
+        """The entry's file."""
+        return cache_dir() / "results" / f"{self.kind}-{self.request[:32]}.json"
+
+
+def result_key(
+    kind: str,
+    request: Sequence[str],
+    files: Iterable[Path],
+    distributions: Iterable[str] = ("rdflib",),
+) -> CacheKey:
+    """The key of the result of ``kind`` for ``request`` (the options that select it; the
+    working directory is added), computed from ``files`` by cptkg with ``distributions``."""
+    req = hashlib.sha256()
+    for part in (_LAYOUT, kind, os.getcwd(), *request):
+        req.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    inputs = hashlib.sha256()
+    versions = distribution_versions(distributions)
+    parts = [
+        req.hexdigest(),
+        __version__,
+        code_digest(),
+        sys.version,
+        json.dumps(versions, sort_keys=True),
+    ]
+    for f in files:
+        parts += [str(f.resolve()), file_digest(f)]
+    for part in parts:
+        inputs.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    return CacheKey(kind, req.hexdigest(), inputs.hexdigest())
+
+
+def read(key: CacheKey) -> object | None:
+    """The cached value for ``key``, or None (none, computed from other inputs, unreadable,
+    or the cache bypassed)."""
+    if not enabled():
+        return None
+    try:
+        entry = json.loads(key.path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("inputs") != key.inputs:
+        return None
+    return entry.get("value")
+
+
+def write(key: CacheKey, value: object) -> None:
+    """Keep ``value`` (JSON data) for ``key``, replacing the request's previous entry; a cache
+    that cannot be written is skipped silently (it only costs recomputing)."""
+    if not enabled():
+        return
+    data = json.dumps({"inputs": key.inputs, "value": value}, ensure_ascii=False)
+    try:
+        key.path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(key.path, data.encode("utf-8"))
+    except Exception:  # noqa: BLE001 - InputError / OSError: a cache miss next time
+        pass
+
+
+class StderrWatch:
+    """A context that notes whether anything was written to ``sys.stderr`` inside it (a
+    warning or a note): such a run is not cached, since a cached answer would not repeat it."""
+
+    def __init__(self) -> None:
+        self.written = False
+        self._stream: TextIO | None = None
+
+    def __enter__(self) -> StderrWatch:
+        self._stream = sys.stderr
+        sys.stderr = _Tee(self._stream, self)  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._stream is not None
+        sys.stderr = self._stream
+
+
+class _Tee:
+    """``stream`` with every write marking ``watch``."""
+
+    def __init__(self, stream: TextIO, watch: StderrWatch) -> None:
+        self._stream = stream
+        self._watch = watch
+
+    def write(self, text: str) -> int:
+        if text:
+            self._watch.written = True
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def encode_select(result: SelectResult) -> dict[str, object]:
+    """A SELECT result as JSON data that :func:`decode_select` turns back into equal terms."""
+    from rdflib import BNode, Literal, URIRef
+
+    def term(t: object) -> list[str | None] | None:
+        if t is None:
+            return None
+        if isinstance(t, URIRef):
+            return ["u", str(t)]
+        if isinstance(t, BNode):
+            return ["b", str(t)]
+        if isinstance(t, Literal):
+            dt = str(t.datatype) if t.datatype is not None else None
+            return ["l", str(t), dt, t.language]
+        raise TypeError(f"not an RDF term: {t!r}")
+
+    return {
+        "variables": list(result.variables),
+        "rows": [[term(t) for t in row] for row in result.rows],
+    }
+
+
+def decode_select(data: object) -> SelectResult:
+    """The SelectResult :func:`encode_select` wrote."""
+    from rdflib import BNode, Literal, URIRef
+
+    from cptkg.engines.base import SelectResult
+
+    def term(t: list[str | None] | None) -> URIRef | Literal | BNode | None:
+        if t is None:
+            return None
+        if t[0] == "u":
+            return URIRef(str(t[1]))
+        if t[0] == "b":
+            return BNode(str(t[1]))
+        return Literal(str(t[1]), datatype=URIRef(t[2]) if t[2] else None, lang=t[3])
+
+    assert isinstance(data, dict)
+    rows = [tuple(term(t) for t in row) for row in data["rows"]]
+    return SelectResult(list(data["variables"]), rows)
+
+
+def graph_key(
+    kind: str,
+    settings: GraphSettings,
+    request: Sequence[str],
+    files: Iterable[Path] = (),
+    distributions: Iterable[str] = ("rdflib",),
+) -> CacheKey | None:
+    """The key of a result computed on the graph ``settings`` open, from its source files plus
+    ``files``; None when that graph is not made of files alone (Oxigraph, whose store may be
+    changed by other programs, and remote endpoints: their results are never cached)."""
+    if settings.engine != "rdflib":
+        return None
+    from cptkg.load import source_files
+
+    sources = source_files(
+        list(settings.paths) or None,
+        include_ontology=settings.include_ontology,
+        include_shapes=settings.include_shapes,
+    )
+    described = [
+        settings.engine,
+        f"ontology={settings.include_ontology}",
+        f"shapes={settings.include_shapes}",
+        *(f"path={p}" for p in settings.paths),
+        *request,
+    ]
+    return result_key(kind, described, [*sources, *files], distributions)
+
+
+def cached(
+    key: CacheKey | None,
+    compute: Callable[[], T],
+    encode: Callable[[T], object | None],
+    decode: Callable[[object], T],
+) -> T:
+    """The value for ``key`` from the cache, else ``compute()`` kept under ``key`` (JSON data
+    from ``encode``; None: not kept) unless the computation wrote to stderr."""
+    if key is None:
+        return compute()
+    hit = read(key)
+    if hit is not None:
+        try:
+            return decode(hit)
+        except (KeyError, IndexError, TypeError, ValueError, AssertionError):
+            pass  # an entry of another layout: recompute and replace it
+    with StderrWatch() as watch:
+        value = compute()
+    if not watch.written:
+        data = encode(value)
+        if data is not None:
+            write(key, data)
+    return value
