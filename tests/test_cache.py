@@ -156,3 +156,31 @@ def test_the_key_covers_cptkg_code_and_library_versions():
     assert versions["pyshacl"] == "0.40.1"
     assert versions["no-such-distribution"] == "missing"
     assert len(cache.code_digest()) == 64
+
+
+def test_validation_is_renewed_when_the_quotes_source_document_goes_or_changes(
+    project, cache_home, tmp_path
+):
+    source = ROOT.parent / "shared" / "source" / "cpt-64866-overview.txt"
+    if not source.is_file():
+        pytest.skip(f"{source} not found: the shared source folder is expected beside the checkout")
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(source, sources / source.name)
+    env = {"CPTKG_SOURCES": str(sources)}
+    first = _run(project, cache_home, "validate", **env)
+    assert first.returncode == 0 and "warning" not in first.stderr, first.stderr
+    assert len(_entries(cache_home, "validate")) == 1  # checked against the document: kept
+
+    # the document changed: its SHA-256 no longer matches, the run says so (not served cached)
+    (sources / source.name).write_bytes(source.read_bytes() + b"\n")
+    changed = _run(project, cache_home, "validate", **env)
+    assert "were not checked" in changed.stderr, changed.stderr
+    # the document gone: the same warning, again not a cached silence
+    (sources / source.name).unlink()
+    gone = _run(project, cache_home, "validate", **env)
+    assert "were not checked" in gone.stderr, gone.stderr
+    # a report served from the cache repeats its warnings
+    assert len(_entries(cache_home, "validate")) == 1
+    again = _run(project, cache_home, "validate", **env)
+    assert again.stderr == gone.stderr and again.stdout == gone.stdout

@@ -12,14 +12,16 @@ def test_pyproject_reads_the_one_version_from_the_package(project_root):
     meta = tomllib.loads((project_root / "pyproject.toml").read_text(encoding="utf-8"))
     assert "version" not in meta["project"]
     assert "version" in meta["project"]["dynamic"]
-    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "cptkg.__version__"}
+    assert meta["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "cptkg.version.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+", cptkg.__version__)
 
 
 def test_version_read_without_package_metadata(project_root):
     """Start-up does not pay for importlib.metadata: the version is a plain assignment."""
-    source = (project_root / "src" / "cptkg" / "__init__.py").read_text(encoding="utf-8")
-    assert "importlib" not in source
+    for name in ("__init__.py", "version.py"):
+        source = (project_root / "src" / "cptkg" / name).read_text(encoding="utf-8")
+        assert "importlib" not in source
+    source = (project_root / "src" / "cptkg" / "version.py").read_text(encoding="utf-8")
     assert f'__version__: str = "{cptkg.__version__}"' in source
 
 

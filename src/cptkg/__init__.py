@@ -1,14 +1,14 @@
 """cptkg: clinical-coding knowledge graph for CPT 64866 (RDF, SHACL, stored SPARQL).
 
-``__version__`` is the one version number: ``pyproject.toml`` reads it from here
-(``[tool.setuptools.dynamic]``) and the ontology's ``owl:versionInfo`` is tested against it.
+``__version__`` is the one version number (:mod:`cptkg.version`: ``pyproject.toml`` reads it
+from there, and the ontology's ``owl:versionInfo`` is tested against it).
 
 The public API (:class:`KnowledgeGraph` and the typed results and errors, see
 :mod:`cptkg.api`) is imported on first use, so ``import cptkg`` stays cheap and the command
 line starts fast.
 """
 
-__version__: str = "0.2.0"
+from cptkg.version import __version__
 
 #: The errors that need nothing heavy (rdflib and the rest load with :mod:`cptkg.api`).
 _LIGHT_ERRORS = frozenset({"CptkgError", "InputError", "ParseError", "EndpointError"})

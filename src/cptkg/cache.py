@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from cptkg import __version__
 from cptkg.engines.settings import GraphSettings
 from cptkg.fsutil import atomic_write
+from cptkg.version import __version__
 
 if TYPE_CHECKING:
     from cptkg.engines.base import SelectResult

@@ -19,10 +19,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from cptkg import __version__
 from cptkg.commands.common import add_workspace_option, workspace_option
 from cptkg.errors import EXIT_ERROR, CptkgError
 from cptkg.textsafe import printable
+from cptkg.version import __version__
 from cptkg.workspace import using_workspace
 
 #: Subcommand modules under ``cptkg.commands``, in help order. Append new commands here.

@@ -150,25 +150,30 @@ def _merged(args: argparse.Namespace) -> int:
         CACHE_DISTRIBUTIONS,
     )
 
-    def compute() -> tuple[bool, str]:
+    def compute() -> tuple[bool, str, list[str]]:
         from cptkg.codes.checks import add_to_validation, check_engine
         from cptkg.intake.quotes import check_result, quote_graph
 
         shapes, ontology = _shapes_and_ontology(args)
         graph = open_graph(settings)
         result = graph.validate(shapes, ontology, on_note=_note)
-        result, unchecked = check_result(result, quote_graph(graph))  # quotes in their sources
-        for warning in unchecked:  # printed, so this run is not cached
-            print(f"cptkg: warning: {warning}", file=sys.stderr)
+        # quotes in their sources; the warnings are kept with a cached report and repeated
+        result, unchecked = check_result(result, quote_graph(graph))
         # the codes against their releases, read through the engine's query interface
         report = add_to_validation(result, check_engine(graph))
-        return report.conforms, report_text(report, args.format)
+        return report.conforms, report_text(report, args.format), unchecked
 
-    conforms, text = cache.cached(
+    conforms, text, warnings = cache.cached(
         key,
         compute,
-        lambda value: {"conforms": value[0], "text": value[1]},
-        lambda data: (bool(data["conforms"]), str(data["text"])),  # type: ignore[index]
+        lambda value: {"conforms": value[0], "text": value[1], "warnings": value[2]},
+        lambda data: (
+            bool(data["conforms"]),  # type: ignore[index]
+            str(data["text"]),  # type: ignore[index]
+            [str(w) for w in data["warnings"]],  # type: ignore[index]
+        ),
     )
+    for warning in warnings:
+        print(f"cptkg: warning: {warning}", file=sys.stderr)
     write_output(text.encode("utf-8"), args.output)
     return EXIT_OK if conforms else EXIT_NONCONFORMING

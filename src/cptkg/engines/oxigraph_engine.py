@@ -38,7 +38,6 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
-from cptkg import __version__
 from cptkg import paths as _paths
 from cptkg.engines.base import (
     QueryError,
@@ -53,6 +52,7 @@ from cptkg.fsutil import atomic_write
 from cptkg.load import source_files
 from cptkg.namespaces import PREFIXES
 from cptkg.progress import Progress
+from cptkg.version import __version__
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: The record of what an on-disk store was loaded from, in the store's directory.
