@@ -108,3 +108,6 @@ def pytest_addoption(parser):
 
 # SPARQL-server fixtures: oxigraph_binary, oxigraph_server, fresh_server
 from server_support import fresh_server, oxigraph_binary, oxigraph_server  # noqa: E402, F401
+
+# Virtuoso as the second SPARQL server: virtuoso_binary, virtuoso_server, own_virtuoso
+from virtuoso_support import own_virtuoso, virtuoso_binary, virtuoso_server  # noqa: E402, F401

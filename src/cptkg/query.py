@@ -135,10 +135,10 @@ SELECT ?payer ?name WHERE {
 
 _CODES = """PREFIX cptkg: <https://w3id.org/cptkg/ontology#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT DISTINCT ?notation ?described WHERE {
+SELECT ?notation (COUNT(DISTINCT ?procedure) AS ?procedures) WHERE {
   ?code a cptkg:CPTCode ; skos:notation ?notation .
-  BIND(EXISTS { ?procedure cptkg:billingCode ?code } AS ?described)
-} ORDER BY ?notation"""
+  OPTIONAL { ?procedure cptkg:billingCode ?code }
+} GROUP BY ?notation ORDER BY ?notation"""
 
 
 def payer_names(engine: Engine) -> dict[str, set[str]]:
@@ -157,12 +157,11 @@ def cpt_codes(engine: Engine) -> dict[str, bool]:
     """CPT code notation -> whether a procedure in the graph is billed with it."""
     result = engine.query(_CODES)
     assert isinstance(result, SelectResult)
-    codes: dict[str, bool] = {}
-    for notation, described in result.rows:
-        codes[str(notation)] = codes.get(str(notation), False) or bool(
-            described is not None and described.toPython() is True  # type: ignore[union-attr]
-        )
-    return codes
+    # a count, not a projected boolean: Virtuoso answers true as "1"^^xsd:integer
+    return {
+        str(notation): int(count) > 0  # type: ignore[arg-type]
+        for notation, count in result.rows
+    }
 
 
 def check_payer(engine: Engine, spec: ParamSpec, term: Identifier) -> None:

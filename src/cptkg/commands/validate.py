@@ -6,8 +6,10 @@ shipped graph (new data, e.g. a new payer policy), they are validated in the con
 graph instead, on every engine alike: what they reference must exist in the graph or in the
 same files, and only their own problems are listed, grouped by policy (see cptkg.intake.validation;
 --no-context validates them alone). Every ICD-10-CM and place-of-service code is also checked
-against its release (see cptkg.codes.checks). Exit 0 conforms (warnings allowed), 1 at least one
-sh:Violation, 2 error.
+against its release (see cptkg.codes.checks). With --endpoint the graph on a SPARQL 1.1
+server is validated where it lives (the shapes compiled to SPARQL queries: Oxigraph's LATERAL
+where the server has it, standard SPARQL 1.1 elsewhere), and PATHs are checked in its context.
+Exit 0 conforms (warnings allowed), 1 at least one sh:Violation, 2 error.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from cptkg.commands.common import (
     Report,
     description,
+    endpoint_options,
     engine_options,
     format_options,
     graph_settings,
@@ -28,7 +31,8 @@ from cptkg.commands.common import (
     write_report,
 )
 from cptkg.engines import open_graph
-from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK
+from cptkg.engines.settings import ENV_ENDPOINT, endpoint_from_env
+from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK, InputError
 from cptkg.formats import REPORT_FORMATS
 
 
@@ -44,6 +48,7 @@ def register(subparsers: Any) -> None:
             output_options("write the report to FILE"),
             max_bytes_options("new-data files"),
             engine_options(data=False),
+            endpoint_options(),
         ],
     )
     p.add_argument(
@@ -77,6 +82,13 @@ def run(args: argparse.Namespace) -> int:
         else load_shapes()
     )
     ontology = load_ontology()
+    if args.paths and (args.endpoint or endpoint_from_env()):
+        if args.no_context or any(is_shipped(p) for p in args.paths):
+            raise InputError(
+                "with an endpoint, PATHs are new data checked in the context of the graph "
+                "on the server; they cannot be shipped files or validated --no-context",
+                hint=f"drop --endpoint (and unset {ENV_ENDPOINT}) to validate files embedded",
+            )
     if args.paths and not args.no_context and not any(is_shipped(p) for p in args.paths):
         # only new data: check it and what it references in the context of the graph
         # (paths mixing shipped files with new ones get the merged validation below)

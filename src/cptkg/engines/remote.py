@@ -57,6 +57,7 @@ from cptkg.engines.settings import (
 from cptkg.engines.sparql_validation import SparqlOnly
 from cptkg.errors import EndpointError
 from cptkg.export import export
+from cptkg.shacl.compiler import DIALECT_LATERAL, DIALECT_STANDARD, DIALECTS
 
 _SELECT_TYPES = ("application/sparql-results+json", "application/json")
 _GRAPH_TYPES = {
@@ -295,6 +296,9 @@ class RemoteEngine(SparqlOnly):
     ``default_graph``: a graph IRI sent as the protocol's ``default-graph-uri`` parameter, so
     that queries written against the default graph see a pushed named graph (portable across
     servers; Oxigraph's default graph is not the union of the named graphs). None sends none.
+    ``dialect``: the SPARQL the compiled shapes are sent in (:data:`cptkg.shacl.compiler.DIALECTS`);
+    None asks the server once whether it evaluates ``LATERAL`` (Oxigraph does; Virtuoso,
+    Fuseki and GraphDB answer with a syntax error) and uses standard SPARQL 1.1 otherwise.
     """
 
     name = "remote"
@@ -307,7 +311,13 @@ class RemoteEngine(SparqlOnly):
         timeout: float | None = None,
         credentials: Credentials | None = None,
         use_env_credentials: bool = True,
+        dialect: str | None = None,
     ) -> None:
+        if dialect is not None and dialect not in DIALECTS:
+            raise EndpointError(
+                f"unknown SPARQL dialect {dialect!r}", hint=f"use one of {', '.join(DIALECTS)}"
+            )
+        self._dialect = dialect
         self.endpoint = check_url(endpoint, "query endpoint")
         self.default_graph = default_graph
         self.timeout = env_timeout() if timeout is None else float(timeout)
@@ -332,6 +342,23 @@ class RemoteEngine(SparqlOnly):
             return self._parse_results(body, ctype, kind)
         body, ctype = self._request(text, "turtle")
         return self._parse_graph(body, ctype)
+
+    def sparql_dialect(self) -> str:
+        """:data:`~cptkg.shacl.compiler.DIALECT_LATERAL` when the server evaluates Oxigraph's
+        ``LATERAL`` (asked once, with a one-row probe query), else standard SPARQL 1.1. A server
+        that cannot be reached raises EndpointError."""
+        if self._dialect is None:
+            self._dialect = DIALECT_LATERAL if self._answers_lateral() else DIALECT_STANDARD
+        return self._dialect
+
+    def _answers_lateral(self) -> bool:
+        try:
+            result = self.query(LATERAL_PROBE)
+        except EndpointError as err:
+            if re.search(r"\bHTTP (400|406|415|422|500|501)\b", str(err)):
+                return False  # the server refuses the query: no LATERAL there
+            raise
+        return isinstance(result, SelectResult) and len(result.rows) == 1
 
     def load(self, paths: Iterable[Path | str]) -> None:
         """Not offered: a remote graph is replaced as a whole with ``cptkg push``."""
@@ -431,6 +458,9 @@ class RemoteEngine(SparqlOnly):
             ) from None
         return g
 
+
+#: A query only a server evaluating Oxigraph's LATERAL answers (with one row).
+LATERAL_PROBE = "SELECT ?x WHERE { LATERAL { BIND (1 AS ?x) } }"
 
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 

@@ -8,6 +8,7 @@ from rdflib import Graph
 
 from cptkg.engines.base import Engine, NoteSink
 from cptkg.intake.context import ContextProvider, context_for
+from cptkg.shacl.compiler import DIALECT_LATERAL
 from cptkg.shacl.report import ValidationResult
 from cptkg.shacl.sparql_runner import validate_engine
 
@@ -16,6 +17,12 @@ class SparqlOnly:
     """:meth:`Engine.validate` and :meth:`Engine.context` of an engine reached through its
     ``query`` alone (mixed into :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` and
     :class:`~cptkg.engines.remote.RemoteEngine`)."""
+
+    def sparql_dialect(self) -> str:
+        """The SPARQL the compiled shapes are written in for this engine
+        (:data:`cptkg.shacl.compiler.DIALECTS`): Oxigraph's, with ``LATERAL``, for the embedded
+        store; a remote engine answers for its server."""
+        return DIALECT_LATERAL
 
     def validate(
         self: Engine,
@@ -28,7 +35,8 @@ class SparqlOnly:
         (:func:`cptkg.shacl.sparql_runner.validate_engine`); the ontology must be in the queried
         graph (:func:`cptkg.engines.open_graph` loads it into Oxigraph, ``cptkg push`` puts it
         on an endpoint)."""
-        compiled = validate_engine(self, shapes, ontology)
+        dialect = self.sparql_dialect()  # type: ignore[attr-defined]
+        compiled = validate_engine(self, shapes, ontology, dialect=dialect)
         for note in compiled.notes if on_note is not None else ():
             on_note(note)
         return compiled.result

@@ -39,6 +39,14 @@ from cptkg.shacl.report import PATH_OPERATORS, short_name
 
 TARGET_PREDICATES = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 
+#: The SPARQL the checks are written in: ``oxigraph`` wraps the OPTIONAL groups of SHACL-SPARQL
+#: constraints in Oxigraph's ``LATERAL`` (:func:`lateral_optionals`), ``sparql11`` keeps to
+#: standard SPARQL 1.1 for any other server, spelled as Virtuoso evaluates it too
+#: (:func:`standard_spelling`).
+DIALECT_LATERAL = "oxigraph"
+DIALECT_STANDARD = "sparql11"
+DIALECTS = (DIALECT_LATERAL, DIALECT_STANDARD)
+
 #: Lexical forms rdflib accepts for common XSD datatypes (checked by sh:datatype).
 _LEXICAL = {
     XSD.integer: r"^[+-]?[0-9]+$",
@@ -446,7 +454,9 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     m = WHERE_OPEN.search(mask_comments_and_strings(text))
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
-    text = lateral_optionals(text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :])
+    text = text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :]
+    if c.dialect == DIALECT_LATERAL:
+        text = lateral_optionals(text)
     messages = sorted(g.objects(sc, SH.message), key=str) or sorted(
         g.objects(shape, SH.message), key=str
     )
@@ -551,11 +561,20 @@ def components_used(shapes: Graph) -> set[URIRef]:
 
 # --------------------------------------------------------------------------- compiler
 class Compiler:
-    """Compiles the shapes of a shapes graph against a store (for subclass closures)."""
+    """Compiles the shapes of a shapes graph against a store (for subclass closures), in
+    ``dialect`` (one of :data:`DIALECTS`)."""
 
-    def __init__(self, shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> None:
+    def __init__(
+        self,
+        shapes: Graph,
+        subclasses: dict[URIRef, set[URIRef]],
+        dialect: str = DIALECT_LATERAL,
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise ValueError(f"unknown SPARQL dialect {dialect!r}")
         self.g = shapes
         self.subclasses = subclasses
+        self.dialect = dialect
         self._vars = itertools.count()
         self._ns = bind_prefixes(Graph())
         for prefix, iri in shapes.namespaces():
@@ -756,6 +775,90 @@ def lateral_optionals(text: str) -> str:
     return text
 
 
+_SAME_TERM = re.compile(
+    r"""sameTerm\(\s*(?P<var>\?\w+)\s*,\s*(?:(?P<iri><[^<>\s]*>)|(?P<lex>"(?:[^"\\]|\\.)*")"""
+    r"""(?:@(?P<lang>[A-Za-z0-9-]+)|\^\^(?P<dt><[^<>\s]*>))?)\s*\)"""
+)
+_DATATYPE_NOT = re.compile(r"datatype\((?P<var>\?\w+)\)\s*!=\s*(?P<dt><[^<>\s]*>|xsd:\w+)")
+#: "Is ?d a real date?" as written for rdflib (whose xsd:date cast of a string fails).
+_DATE_AS_DATETIME = re.compile(
+    r"isLiteral\(\s*xsd:dateTime\(\s*concat\(\s*str\((?P<var>\?\w+)\)\s*,\s*\"T00:00:00\"\s*\)\s*\)\s*\)"
+)
+_CAST_TEST = re.compile(
+    r"isLiteral\(\s*(?P<cast><http://www\.w3\.org/2001/XMLSchema#(date|dateTime)>"
+    r"|xsd:(date|dateTime))\s*\("
+)
+
+
+def standard_spelling(text: str) -> str:
+    """Three tests of the compiled checks (and of SHACL-SPARQL constraints) spelled so that
+    Virtuoso 7.2 evaluates them as SPARQL 1.1 specifies; the same answers on any server.
+
+    * ``sameTerm(?v, constant)``: Virtuoso holds it only as a whole FILTER (inside ``||``,
+      ``IF`` or a projection it is false, which makes every ``sh:in`` list a violation). An
+      IRI is tested with ``isIRI`` and ``=``; a literal by its lexical form and its datatype
+      or language tag, never by value (``"01"^^xsd:integer`` is not ``"1"^^xsd:integer``).
+    * ``datatype(?v) != dt``: Virtuoso's ``datatype`` of a language-tagged literal is an error,
+      not ``rdf:langString``, so ``(lang(?v) != "" || …)`` comes first (and ``!=
+      rdf:langString`` is ``lang(?v) = ""``).
+    * ``isLiteral(xsd:date(x))`` / ``xsd:dateTime`` (is ``x`` a valid date?): Virtuoso folds
+      it to true; ``COALESCE(cast = cast, false)`` is false for an invalid value on every
+      server. The rdflib spelling of "is ?d a real date", ``isLiteral(xsd:dateTime(concat(
+      str(?d), "T00:00:00")))``, becomes the xsd:date test first: Virtuoso aborts the whole
+      query (``22007 DT006 Cannot convert … to datetime``) on an invalid date-time cast.
+    """
+
+    def same_term(m: re.Match[str]) -> str:
+        var, lexical, lang = m.group("var"), m.group("lex"), m.group("lang")
+        if m.group("iri"):
+            return f"(isIRI({var}) && {var} = {m.group('iri')})"
+        if lang:
+            return (
+                f'(isLiteral({var}) && lcase(lang({var})) = "{lang.lower()}"'
+                f" && str({var}) = {lexical})"
+            )
+        datatype = m.group("dt") or XSD.string.n3()
+        return (
+            f'(isLiteral({var}) && lang({var}) = "" && datatype({var}) = {datatype}'
+            f" && str({var}) = {lexical})"
+        )
+
+    text = _SAME_TERM.sub(same_term, text)
+    text = _DATATYPE_NOT.sub(_datatype_not, text)
+    text = _DATE_AS_DATETIME.sub(r"isLiteral(xsd:date(str(\g<var>)))", text)
+    return _spell_cast_tests(text)
+
+
+def _datatype_not(m: re.Match[str]) -> str:
+    var, dt = m.group("var"), m.group("dt")
+    if dt == RDF.langString.n3():
+        return f'(lang({var}) = "")'
+    return f'(lang({var}) != "" || datatype({var}) != {dt})'
+
+
+def _spell_cast_tests(text: str) -> str:
+    """``isLiteral(xsd:T(arg))`` -> ``COALESCE(xsd:T(arg) = xsd:T(arg), false)``."""
+    out: list[str] = []
+    pos = 0
+    masked = mask_comments_and_strings(text)
+    for m in _CAST_TEST.finditer(text):
+        if m.start() < pos or masked[m.start()] == " ":
+            continue  # inside a string, comment or an earlier match
+        depth, end = 1, None
+        for i in range(m.end(), len(masked)):
+            depth += {"(": 1, ")": -1}.get(masked[i], 0)
+            if depth == 0:
+                end = i
+                break
+        close = masked.find(")", end + 1) if end is not None else -1
+        if end is None or masked[end + 1 : close].strip() or close == -1:
+            continue
+        cast = text[m.start("cast") : end + 1]
+        out.append(text[pos : m.start()] + f"COALESCE({cast} = {cast}, false)")
+        pos = close + 1
+    return "".join(out) + text[pos:]
+
+
 def roots_of(shapes: Graph) -> list[Node]:
     """Shapes with targets (the roots validation starts from), in a stable order."""
     roots: set[Node] = set()
@@ -767,9 +870,12 @@ def roots_of(shapes: Graph) -> list[Node]:
     return sorted(roots, key=lambda n: (isinstance(n, BNode), str(n)))
 
 
-def compile_shapes(shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> CompiledShapes:
-    """Compile every root shape of ``shapes`` (and its property shapes) into checks."""
-    comp = Compiler(shapes, subclasses)
+def compile_shapes(
+    shapes: Graph, subclasses: dict[URIRef, set[URIRef]], dialect: str = DIALECT_LATERAL
+) -> CompiledShapes:
+    """Compile every root shape of ``shapes`` (and its property shapes) into checks written
+    in ``dialect`` (one of :data:`DIALECTS`)."""
+    comp = Compiler(shapes, subclasses, dialect)
     checks: list[Check] = []
     fallback: dict[Node, str] = {}
     targets: dict[Node, str] = {}
@@ -780,4 +886,7 @@ def compile_shapes(shapes: Graph, subclasses: dict[URIRef, set[URIRef]]) -> Comp
             checks.extend(comp.shape_checks(root, root, target))
         except NotCompilable as exc:
             fallback[root] = str(exc)
+    if dialect == DIALECT_STANDARD:
+        for check in checks:
+            check.sparql = standard_spelling(check.sparql)
     return CompiledShapes(checks, fallback, shapes, targets)

@@ -18,6 +18,7 @@ from cptkg.load import load_ontology, load_shapes
 from cptkg.namespaces import bind_prefixes
 from cptkg.progress import Progress
 from cptkg.shacl.compiler import (
+    DIALECT_LATERAL,
     TARGET_PREDICATES,
     Check,
     CompiledShapes,
@@ -103,15 +104,18 @@ def validate_engine(
     ontology: Graph | None = None,
     *,
     progress: bool = True,
+    dialect: str = DIALECT_LATERAL,
 ) -> CompiledValidation:
     """Validate everything in ``engine`` (an :class:`~cptkg.engines.base.Engine`, in practice
     an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine`; the ontology must be loaded in
     it, as :meth:`OxigraphEngine.from_paths` does) against ``shapes`` (default: the shipped
-    shapes). ``ontology`` (default: the shipped one) serves the pySHACL fallback."""
+    shapes). ``ontology`` (default: the shipped one) serves the pySHACL fallback. The checks
+    are compiled in ``dialect`` (:data:`cptkg.shacl.compiler.DIALECTS`): Oxigraph's LATERAL,
+    or standard SPARQL 1.1 for other servers."""
     start = time.perf_counter()
     if shapes is None:
         shapes = load_shapes()
-    compiled = compile_shapes(shapes, subclass_closure(engine))
+    compiled = compile_shapes(shapes, subclass_closure(engine), dialect)
     ns = bind_prefixes(Graph())
     for prefix, iri in shapes.namespaces():
         ns.bind(prefix, iri, override=False)
