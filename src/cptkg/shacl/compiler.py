@@ -172,6 +172,9 @@ class Check:
     condition: str | None = None
     #: a pattern binding the violations (``?value`` when there is one) of the bound ``?this``
     branch: str | None = None
+    #: (SPARQL path, kind, test): a test of each value ``?value`` (kind ``value``), at most
+    #: one value (``max1``) or at least one (``min1``): merged per path within a group
+    on_path: tuple[str, str, str] | None = None
 
     @property
     def groupable(self) -> bool:
@@ -238,6 +241,7 @@ class Query:
     #: see :attr:`Check.condition` and :attr:`Check.branch` (both or neither)
     condition: str | None = None
     branch: str | None = None
+    on_path: tuple[str, str, str] | None = None
 
 
 #: (compiler, shape, parameter value, value-node variable) -> an expression true when the
@@ -409,6 +413,7 @@ def _min_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query | N
         return Query(
             f"SELECT DISTINCT ?this WHERE {{ {site.target} "
             f"FILTER NOT EXISTS {{ ?this {site.path} ?_v }} }}",
+            on_path=(site.path, "min1", ""),  # type: ignore[arg-type]
             **group,  # type: ignore[arg-type]
         )
     return Query(
@@ -443,6 +448,7 @@ def _max_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query:
     return Query(
         f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {site.target} }} }} "
         f"?this {site.path} ?_v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {count})",
+        on_path=(site.path, "max1", "") if count == 1 else None,  # type: ignore[arg-type]
         **_focus_condition(_count_condition(c, site.path, count + 1, negate=False)),  # type: ignore[arg-type]
     )
 
@@ -776,6 +782,7 @@ class Compiler:
                         target if query.condition is not None else None,
                         query.condition,
                         query.branch,
+                        query.on_path,
                     )
                 )
 
@@ -810,6 +817,7 @@ class Compiler:
             f"SELECT ?this ?value WHERE {{ {site.values} FILTER ({cond}) }}",
             condition=f"EXISTS {{ ?this {site.path} {v} FILTER ({test(self, shape, arg, v)}) }}",
             branch=f"?this {site.path} ?value FILTER ({cond})",
+            on_path=(site.path, "value", cond),
         )
 
     def _value_target(self, site: Site) -> str:
@@ -991,12 +999,38 @@ def group_checks(checks: list[Check]) -> tuple[list[CheckGroup], list[Check]]:
             target,
             members,
             f"SELECT ?this WHERE {{ {target}\n  FILTER (\n    "
-            + "\n    || ".join(c.condition for c in members)  # type: ignore[misc]
+            + "\n    || ".join(_group_conditions(members))
             + "\n  )\n}",
         )
         for target, members in by_target.items()
     ]
     return groups, single
+
+
+def _group_conditions(checks: list[Check]) -> list[str]:
+    """The checks' conditions, those on one path merged into one look-up of its values:
+    ``EXISTS { ?this p ?value . ?this p ?_b FILTER (!sameTerm(?value, ?_b) || tests) }`` is
+    at most one value and every value passing its tests, ``NOT EXISTS`` the minimum of one."""
+    out: list[str] = []
+    paths: dict[str, tuple[list[str], set[str]]] = {}
+    for check in checks:
+        if check.on_path is None:
+            out.append(check.condition)  # type: ignore[arg-type]
+            continue
+        path, kind, test = check.on_path
+        tests, kinds = paths.setdefault(path, ([], set()))
+        kinds.add(kind)
+        if kind == "value":
+            tests.append(f"({test})")
+    for path, (tests, kinds) in paths.items():
+        if "max1" in kinds:
+            fails = " || ".join(["!sameTerm(?value, ?_b)", *tests])
+            out.append(f"EXISTS {{ ?this {path} ?value . ?this {path} ?_b FILTER ({fails}) }}")
+        elif tests:
+            out.append(f"EXISTS {{ ?this {path} ?value FILTER ({' || '.join(tests)}) }}")
+        if "min1" in kinds:
+            out.append(f"NOT EXISTS {{ ?this {path} ?_a }}")
+    return out
 
 
 #: Focus nodes per :func:`violation_query` (the VALUES block of the second step of a group).
