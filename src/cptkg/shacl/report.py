@@ -105,7 +105,9 @@ class ValidationResult:
         """The W3C ``sh:ValidationReport`` graph as deterministic Turtle (blank nodes
         labelled by :func:`stable_bnode_labels`), written by :func:`turtle_text` in one pass
         over the report: time linear in the number of results (up to sorting)."""
-        return turtle_text(self.report_graph, stable_bnode_labels(self.report_graph))
+        index = _subject_index(self.report_graph)
+        labels = stable_bnode_labels(self.report_graph, index)
+        return turtle_text(self.report_graph, labels, index)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
@@ -181,18 +183,26 @@ class ValidationResult:
         return short_name(t, self.namespaces)
 
 
-def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
+#: subject -> its (predicate, object) pairs: one pass over a graph, read by the report writers
+SubjectIndex = dict[Node, list[tuple[Node, Node]]]
+
+
+def _subject_index(g: Graph) -> SubjectIndex:
+    props: SubjectIndex = {}
+    for s, p, o in g:
+        props.setdefault(s, []).append((p, o))
+    return props
+
+
+def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Node, BNode]:
     """Blank node -> a label that depends only on the graph's content, not on the labels the
     parser or validator chose: blank nodes are visited depth first from the ones nothing
     points to, each node's children in order of (predicate, hash of the child's content).
     Linear in the size of ``g`` (up to sorting), unlike a full canonicalisation; blank nodes
-    with identical content may swap labels, which leaves the serialisation unchanged."""
-    props: dict[Node, list[tuple[Node, Node]]] = {}
-    pointed: set[Node] = set()
-    for s, p, o in g:  # one pass over the graph; everything below reads this index
-        props.setdefault(s, []).append((p, o))
-        if isinstance(o, BNode):
-            pointed.add(o)
+    with identical content may swap labels, which leaves the serialisation unchanged.
+    ``index`` is ``g``'s subject index when the caller has it already."""
+    props = index if index is not None else _subject_index(g)
+    pointed = {o for pairs in props.values() for _p, o in pairs if isinstance(o, BNode)}
     digests: dict[Node, str] = {}
 
     def digest(node: Node) -> str:
@@ -223,7 +233,7 @@ def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
 _SAFE_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-def turtle_text(g: Graph, labels: dict[Node, BNode]) -> str:
+def turtle_text(g: Graph, labels: dict[Node, BNode], index: SubjectIndex | None = None) -> str:
     """``g`` as Turtle with the given blank-node labels: the graph's prefixes, subjects in
     order (IRIs, then blank nodes nothing points to, then any other blank node), a blank node
     that is the object of exactly one triple written inline as ``[ … ]`` under it. One pass
@@ -250,12 +260,12 @@ def turtle_text(g: Graph, labels: dict[Node, BNode]) -> str:
             names[t] = out
         return out
 
-    props: dict[Node, list[tuple[Node, Node]]] = {}
+    props = index if index is not None else _subject_index(g)
     refs: dict[Node, int] = {}
-    for s, p, o in g:
-        props.setdefault(s, []).append((p, o))
-        if isinstance(o, BNode):
-            refs[o] = refs.get(o, 0) + 1
+    for pairs in props.values():
+        for _p, o in pairs:
+            if isinstance(o, BNode):
+                refs[o] = refs.get(o, 0) + 1
     written: set[Node] = set()
     lines: list[str] = []
 
