@@ -26,7 +26,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -166,16 +166,54 @@ class Check:
     severity: Node
     messages: list[Literal]
     value_is_focus: bool = False
+    #: the focus pattern (binding ``?this``) the check applies to, when it can be grouped
+    target: str | None = None
+    #: an expression true when the bound ``?this`` violates the constraint (for a group)
+    condition: str | None = None
+    #: a pattern binding the violations (``?value`` when there is one) of the bound ``?this``
+    branch: str | None = None
+    #: (SPARQL path, kind, test): a test of each value ``?value`` (kind ``value``), at most
+    #: one value (``max1``) or at least one (``min1``): merged per path within a group
+    on_path: tuple[str, str, str] | None = None
+
+    @property
+    def groupable(self) -> bool:
+        """Whether the check can be evaluated in a :class:`CheckGroup`."""
+        return self.target is not None and self.condition is not None and self.branch is not None
+
+
+@dataclass
+class CheckGroup:
+    """The checks that apply to one focus set, evaluated together: ``sparql`` selects the
+    focus nodes violating at least one of them, in one pass over the focus set;
+    :func:`violation_query` then finds which constraints (and values) for those nodes only."""
+
+    target: str
+    checks: list[Check]
+    sparql: str
 
 
 @dataclass
 class CompiledShapes:
-    """All checks of a shapes graph, and the root shapes left to pySHACL."""
+    """All checks of a shapes graph, and the root shapes left to pySHACL.
+
+    ``checks`` are every compiled constraint, each with a SELECT of its own; validation runs
+    them as ``groups`` (one query per focus set) plus the ``single`` checks that cannot be
+    grouped (SHACL-SPARQL constraints, cardinalities above :data:`INLINE_COUNT_LIMIT`)."""
 
     checks: list[Check]
     fallback: dict[Node, str]  # root shape -> reason
     shapes: Graph
     targets: dict[Node, str]  # root shape -> SPARQL pattern binding ?this
+    dialect: str = DIALECT_LATERAL
+    groups: list[CheckGroup] = field(default_factory=list)
+    single: list[Check] = field(default_factory=list)
+
+    @property
+    def queries(self) -> int:
+        """The number of queries a validation starts with (one per group and single check;
+        a group with violations adds one per :data:`VIOLATION_CHUNK` focus nodes)."""
+        return len(self.groups) + len(self.single)
 
 
 @dataclass(frozen=True)
@@ -200,6 +238,10 @@ class Query:
     sparql: str
     value_is_focus: bool = False
     messages: tuple[Literal, ...] | None = None
+    #: see :attr:`Check.condition` and :attr:`Check.branch` (both or neither)
+    condition: str | None = None
+    branch: str | None = None
+    on_path: tuple[str, str, str] | None = None
 
 
 #: (compiler, shape, parameter value, value-node variable) -> an expression true when the
@@ -345,18 +387,39 @@ def _xone(c: Compiler, shape: Node, arg: Node, v: str) -> str:
 
 
 # --------------------------------------------------------------------------- whole queries
+def _focus_condition(condition: str | None) -> dict[str, str | None]:
+    """The group form of a check whose violations are focus nodes without a value."""
+    if condition is None:
+        return {}
+    return {"condition": condition, "branch": f"FILTER ({condition})"}
+
+
+def _count_condition(c: Compiler, path: str | None, n: int, negate: bool) -> str | None:
+    """``EXISTS`` (``NOT EXISTS`` when ``negate``) ``n`` distinct values of the bound ``?this``
+    on ``path``; None above :data:`INLINE_COUNT_LIMIT` (such a check stays on its own)."""
+    try:
+        pattern = _distinct_values(c, "?this", path, n)
+    except NotCompilable:
+        return None
+    return f"{'NOT ' if negate else ''}EXISTS {{ {pattern} }}"
+
+
 def _min_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query | None:
     count = _int(n)
     if count == 0:
         return None
+    group = _focus_condition(_count_condition(c, site.path, count, negate=True))
     if count == 1:
         return Query(
             f"SELECT DISTINCT ?this WHERE {{ {site.target} "
-            f"FILTER NOT EXISTS {{ ?this {site.path} ?_v }} }}"
+            f"FILTER NOT EXISTS {{ ?this {site.path} ?_v }} }}",
+            on_path=(site.path, "min1", ""),  # type: ignore[arg-type]
+            **group,  # type: ignore[arg-type]
         )
     return Query(
         f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {site.target} }} }} "
-        f"OPTIONAL {{ ?this {site.path} ?_v }} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) < {count})"  # noqa: E501
+        f"OPTIONAL {{ ?this {site.path} ?_v }} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) < {count})",  # noqa: E501
+        **group,  # type: ignore[arg-type]
     )
 
 
@@ -381,9 +444,12 @@ def _min_count_inline(c: Compiler, shape: Node, n: Node, f: str, path: str | Non
 
 
 def _max_count_query(c: Compiler, shape: Node, n: Node, site: Site) -> Query:
+    count = _int(n)
     return Query(
         f"SELECT ?this WHERE {{ {{ SELECT DISTINCT ?this WHERE {{ {site.target} }} }} "
-        f"?this {site.path} ?_v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {_int(n)})"
+        f"?this {site.path} ?_v }} GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {count})",
+        on_path=(site.path, "max1", "") if count == 1 else None,  # type: ignore[arg-type]
+        **_focus_condition(_count_condition(c, site.path, count + 1, negate=False)),  # type: ignore[arg-type]
     )
 
 
@@ -393,12 +459,12 @@ def _max_count_inline(c: Compiler, shape: Node, n: Node, f: str, path: str | Non
 
 def _has_value_query(c: Compiler, shape: Node, hv: Node, site: Site) -> Query:
     if site.path is None:
-        return Query(
-            f"SELECT DISTINCT ?this WHERE {{ {site.target} FILTER (!sameTerm(?this, {_n3(hv)})) }}"
-        )
+        cond = f"!sameTerm(?this, {_n3(hv)})"
+    else:
+        cond = f"NOT EXISTS {{ ?this {site.path} {_n3(hv)} }}"
     return Query(
-        f"SELECT DISTINCT ?this WHERE {{ {site.target} "
-        f"FILTER NOT EXISTS {{ ?this {site.path} {_n3(hv)} }} }}"
+        f"SELECT DISTINCT ?this WHERE {{ {site.target} FILTER ({cond}) }}",
+        **_focus_condition(cond),  # type: ignore[arg-type]
     )
 
 
@@ -412,9 +478,15 @@ def _pair(op: str) -> tuple[QueryBuilder, InlineBuilder]:
     """sh:lessThan / sh:lessThanOrEquals: each value ``op`` each value of the other property."""
 
     def query(c: Compiler, shape: Node, other: Node, site: Site) -> Query:
+        branch = (
+            f"?this {site.path} ?value . ?this {_n3(other)} ?_o "
+            f"FILTER (!COALESCE(?value {op} ?_o, false))"
+        )
         return Query(
             f"SELECT DISTINCT ?this ?value WHERE {{ {site.values} ?this {_n3(other)} ?_o "
-            f"FILTER (!COALESCE(?value {op} ?_o, false)) }}"
+            f"FILTER (!COALESCE(?value {op} ?_o, false)) }}",
+            condition=f"!({inline(c, shape, other, '?this', site.path)})",
+            branch=branch,
         )
 
     def inline(c: Compiler, shape: Node, other: Node, f: str, path: str | None) -> str:
@@ -707,6 +779,10 @@ class Compiler:
                         severity,
                         msgs,
                         query.value_is_focus,
+                        target if query.condition is not None else None,
+                        query.condition,
+                        query.branch,
+                        query.on_path,
                     )
                 )
 
@@ -732,9 +808,17 @@ class Compiler:
             return Query(
                 f"SELECT DISTINCT ?this WHERE {{ {site.target} FILTER ({cond}) }}",
                 value_is_focus=True,
+                condition=f"({cond})",
+                branch=f"FILTER ({cond})",
             )
         cond = test(self, shape, arg, "?value")
-        return Query(f"SELECT ?this ?value WHERE {{ {site.values} FILTER ({cond}) }}")
+        v = self.new_var()
+        return Query(
+            f"SELECT ?this ?value WHERE {{ {site.values} FILTER ({cond}) }}",
+            condition=f"EXISTS {{ ?this {site.path} {v} FILTER ({test(self, shape, arg, v)}) }}",
+            branch=f"?this {site.path} ?value FILTER ({cond})",
+            on_path=(site.path, "value", cond),
+        )
 
     def _value_target(self, site: Site) -> str:
         """The target of a shape's property shapes: its value nodes, bound to ``?this``."""
@@ -886,7 +970,85 @@ def compile_shapes(
             checks.extend(comp.shape_checks(root, root, target))
         except NotCompilable as exc:
             fallback[root] = str(exc)
+    groups, single = group_checks(checks)
     if dialect == DIALECT_STANDARD:
         for check in checks:
             check.sparql = standard_spelling(check.sparql)
-    return CompiledShapes(checks, fallback, shapes, targets)
+        for group in groups:
+            group.sparql = standard_spelling(group.sparql)
+    return CompiledShapes(checks, fallback, shapes, targets, dialect, groups, single)
+
+
+def group_checks(checks: list[Check]) -> tuple[list[CheckGroup], list[Check]]:
+    """The groupable checks gathered by focus set (the same target pattern, whichever shapes
+    they come from), in first-seen order, and the checks left on their own.
+
+    A group's query passes over its focus nodes once and keeps those violating any of its
+    checks (one ``FILTER`` of the checks' conditions, in standard SPARQL 1.1), so the cost is
+    one scan of the focus set plus one look-up per focus node and constraint, instead of one
+    scan per constraint."""
+    by_target: dict[str, list[Check]] = {}
+    single: list[Check] = []
+    for check in checks:
+        if check.groupable:
+            by_target.setdefault(check.target, []).append(check)  # type: ignore[arg-type]
+        else:
+            single.append(check)
+    groups = [
+        CheckGroup(
+            target,
+            members,
+            f"SELECT ?this WHERE {{ {target}\n  FILTER (\n    "
+            + "\n    || ".join(_group_conditions(members))
+            + "\n  )\n}",
+        )
+        for target, members in by_target.items()
+    ]
+    return groups, single
+
+
+def _group_conditions(checks: list[Check]) -> list[str]:
+    """The checks' conditions, those on one path merged into one look-up of its values:
+    ``EXISTS { ?this p ?value . ?this p ?_b FILTER (!sameTerm(?value, ?_b) || tests) }`` is
+    at most one value and every value passing its tests, ``NOT EXISTS`` the minimum of one."""
+    out: list[str] = []
+    paths: dict[str, tuple[list[str], set[str]]] = {}
+    for check in checks:
+        if check.on_path is None:
+            out.append(check.condition)  # type: ignore[arg-type]
+            continue
+        path, kind, test = check.on_path
+        tests, kinds = paths.setdefault(path, ([], set()))
+        kinds.add(kind)
+        if kind == "value":
+            tests.append(f"({test})")
+    for path, (tests, kinds) in paths.items():
+        if "max1" in kinds:
+            fails = " || ".join(["!sameTerm(?value, ?_b)", *tests])
+            out.append(f"EXISTS {{ ?this {path} ?value . ?this {path} ?_b FILTER ({fails}) }}")
+        elif tests:
+            out.append(f"EXISTS {{ ?this {path} ?value FILTER ({' || '.join(tests)}) }}")
+        if "min1" in kinds:
+            out.append(f"NOT EXISTS {{ ?this {path} ?_a }}")
+    return out
+
+
+#: Focus nodes per :func:`violation_query` (the VALUES block of the second step of a group).
+VIOLATION_CHUNK = 200
+
+
+def violation_query(group: CheckGroup, focus: list[Node], dialect: str = DIALECT_LATERAL) -> str:
+    """The violations of ``group``'s checks on ``focus`` (IRIs or literals found by the
+    group's query): rows ``?_k`` (the index of the check in ``group.checks``), ``?this`` and
+    ``?value``. Oxigraph's dialect binds the focus nodes once and evaluates each check's
+    branch under ``LATERAL``; the standard one repeats the VALUES block in each branch."""
+    values = "VALUES ?this { " + " ".join(_n3(f) for f in focus) + " }"
+    if dialect == DIALECT_LATERAL:
+        branches = " UNION ".join(
+            f"{{ {c.branch} BIND ({k} AS ?_k) }}" for k, c in enumerate(group.checks)
+        )
+        return f"SELECT DISTINCT ?_k ?this ?value WHERE {{ {values} LATERAL {{ {branches} }} }}"
+    branches = "\n UNION ".join(
+        f"{{ {values} {c.branch} BIND ({k} AS ?_k) }}" for k, c in enumerate(group.checks)
+    )
+    return standard_spelling(f"SELECT DISTINCT ?_k ?this ?value WHERE {{ {branches} }}")

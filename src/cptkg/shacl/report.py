@@ -104,14 +104,11 @@ class ValidationResult:
 
     def to_turtle(self) -> str:
         """The W3C ``sh:ValidationReport`` graph as deterministic Turtle (blank nodes
-        labelled by :func:`stable_bnode_labels`, in time linear in the number of results)."""
-        out = Graph(bind_namespaces="none")
-        for prefix, iri in sorted(self.report_graph.namespaces()):
-            out.bind(prefix, iri, override=False)
-        labels = stable_bnode_labels(self.report_graph)
-        for s, p, o in self.report_graph:
-            out.add((labels.get(s, s), p, labels.get(o, o)))  # type: ignore[arg-type]
-        return out.serialize(format="turtle")
+        labelled by :func:`stable_bnode_labels`), written by :func:`turtle_text` in one pass
+        over the report: time linear in the number of results (up to sorting)."""
+        index = _subject_index(self.report_graph)
+        labels = stable_bnode_labels(self.report_graph, index)
+        return turtle_text(self.report_graph, labels, index)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
@@ -187,12 +184,26 @@ class ValidationResult:
         return short_name(t, self.namespaces)
 
 
-def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
+#: subject -> its (predicate, object) pairs: one pass over a graph, read by the report writers
+SubjectIndex = dict[Node, list[tuple[Node, Node]]]
+
+
+def _subject_index(g: Graph) -> SubjectIndex:
+    props: SubjectIndex = {}
+    for s, p, o in g:
+        props.setdefault(s, []).append((p, o))
+    return props
+
+
+def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Node, BNode]:
     """Blank node -> a label that depends only on the graph's content, not on the labels the
     parser or validator chose: blank nodes are visited depth first from the ones nothing
     points to, each node's children in order of (predicate, hash of the child's content).
     Linear in the size of ``g`` (up to sorting), unlike a full canonicalisation; blank nodes
-    with identical content may swap labels, which leaves the serialisation unchanged."""
+    with identical content may swap labels, which leaves the serialisation unchanged.
+    ``index`` is ``g``'s subject index when the caller has it already."""
+    props = index if index is not None else _subject_index(g)
+    pointed = {o for pairs in props.values() for _p, o in pairs if isinstance(o, BNode)}
     digests: dict[Node, str] = {}
 
     def digest(node: Node) -> str:
@@ -200,12 +211,11 @@ def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
             return node.n3()
         if node not in digests:
             digests[node] = ""  # a cycle contributes nothing
-            parts = sorted(f"{p.n3()} {digest(o)}" for p, o in g.predicate_objects(node))
+            parts = sorted(f"{p.n3()} {digest(o)}" for p, o in props.get(node, ()))
             digests[node] = "_:" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
         return digests[node]
 
-    bnodes = {t for triple in g for t in triple if isinstance(t, BNode)}
-    pointed = {o for o in g.objects() if isinstance(o, BNode)}
+    bnodes = {s for s in props if isinstance(s, BNode)} | pointed
     labels: dict[Node, BNode] = {}
     for start in sorted(bnodes - pointed, key=digest) + sorted(bnodes, key=digest):
         stack = [start]
@@ -214,10 +224,80 @@ def stable_bnode_labels(g: Graph) -> dict[Node, BNode]:
             if node in labels:
                 continue
             labels[node] = BNode(f"b{len(labels)}")
-            children = [(p, o) for p, o in g.predicate_objects(node) if isinstance(o, BNode)]
+            children = [(p, o) for p, o in props.get(node, ()) if isinstance(o, BNode)]
             children.sort(key=lambda po: (str(po[0]), digest(po[1])), reverse=True)
             stack.extend(o for _p, o in children)
     return labels
+
+
+#: A local name written as ``prefix:local`` in Turtle (a safe subset of PN_LOCAL).
+_SAFE_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def turtle_text(g: Graph, labels: dict[Node, BNode], index: SubjectIndex | None = None) -> str:
+    """``g`` as Turtle with the given blank-node labels: the graph's prefixes, subjects in
+    order (IRIs, then blank nodes nothing points to, then any other blank node), a blank node
+    that is the object of exactly one triple written inline as ``[ … ]`` under it. One pass
+    over the triples plus sorting; every term formatted once."""
+    prefixes = {str(iri): prefix for prefix, iri in g.namespaces()}
+    names: dict[Node, str] = {}
+
+    def name(t: Node) -> str:
+        out = names.get(t)
+        if out is None:
+            if isinstance(t, URIRef):
+                iri = str(t)
+                cut = max(iri.rfind("#"), iri.rfind("/")) + 1
+                prefix = prefixes.get(iri[:cut])
+                local = iri[cut:]
+                if prefix is not None and _SAFE_LOCAL.match(local) and not local.endswith("-"):
+                    out = f"{prefix}:{local}"
+                else:
+                    out = t.n3()
+            elif isinstance(t, BNode):
+                out = f"_:{labels.get(t, t)}"
+            else:
+                out = t.n3()
+            names[t] = out
+        return out
+
+    props = index if index is not None else _subject_index(g)
+    refs: dict[Node, int] = {}
+    for pairs in props.values():
+        for _p, o in pairs:
+            if isinstance(o, BNode):
+                refs[o] = refs.get(o, 0) + 1
+    written: set[Node] = set()
+    lines: list[str] = []
+
+    def key(t: Node) -> tuple[int, str]:
+        return (0 if t == RDF.type else 1, name(t))
+
+    def body(s: Node, indent: str) -> str:
+        written.add(s)
+        by_pred: dict[Node, list[Node]] = {}
+        for p, o in props.get(s, []):
+            by_pred.setdefault(p, []).append(o)
+        parts = []
+        for p in sorted(by_pred, key=key):
+            objects = [obj(o, indent + "    ") for o in sorted(by_pred[p], key=name)]
+            verb = "a" if p == RDF.type else name(p)
+            parts.append(f"{verb} " + ", ".join(objects))
+        return f" ;\n{indent}".join(parts)
+
+    def obj(o: Node, indent: str) -> str:
+        if isinstance(o, BNode) and refs.get(o) == 1 and o not in written and o in props:
+            return "[\n" + indent + "    " + body(o, indent + "    ") + "\n" + indent + "]"
+        return name(o)
+
+    bnodes = sorted((s for s in props if isinstance(s, BNode)), key=name)
+    order = sorted((s for s in props if not isinstance(s, BNode)), key=name)
+    order += [s for s in bnodes if s not in refs] + bnodes
+    for s in order:
+        if s not in written:
+            lines.append(f"{name(s)} {body(s, '    ')} .\n")
+    head = [f"@prefix {prefix}: <{iri}> ." for prefix, iri in sorted(g.namespaces())]
+    return "\n".join(head) + "\n\n" + "\n".join(lines)
 
 
 def short_name(t: Node | None, ns_graph: Graph) -> str:

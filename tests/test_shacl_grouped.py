@@ -1,0 +1,97 @@
+"""The compiled checks run grouped by focus set: few queries for the shipped shapes, and every
+result (focus node, path, value, source shape, constraint component, severity, message) the
+same as when each constraint runs as a query of its own (tests/test_shacl_compile.py compares
+the grouped results with pySHACL's on every fixture and on generated graphs)."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib.namespace import SH
+
+from cptkg.engines.oxigraph_engine import OxigraphEngine
+from cptkg.load import load_ontology, load_shapes, shipped_files
+from cptkg.shacl import sparql_runner
+from cptkg.shacl.compiler import (
+    DIALECT_LATERAL,
+    DIALECT_STANDARD,
+    compile_shapes,
+    roots_of,
+    violation_query,
+)
+from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
+from scale_helpers import generate_small
+
+
+def _full(result) -> list[tuple]:
+    """Everything a result says, in report order."""
+    return [
+        (
+            f.focus_node,
+            f.path,
+            f.value,
+            f.source_shape,
+            f.constraint_component,
+            f.severity,
+            f.message,
+        )
+        for f in result.results
+    ]
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return load_shapes()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A small generated graph with seeded violations of every kind, on Oxigraph."""
+    res = generate_small(tmp_path_factory.mktemp("grouped"), rate=0.5, payers=8)
+    files = shipped_files() + [res.path]
+    engine = OxigraphEngine.from_paths(files, include_ontology=False, progress=False)
+    return res.path, engine
+
+
+def test_shipped_shapes_compile_into_one_query_per_focus_set(shapes):
+    engine = OxigraphEngine.from_paths(progress=False)
+    compiled = compile_shapes(shapes, subclass_closure(engine))
+    sparql_constraints = len(list(shapes.objects(None, SH.sparql)))
+    assert len(compiled.checks) > 150
+    # every check but the SHACL-SPARQL constraints is in a group, one group per target
+    assert len(compiled.single) == sparql_constraints
+    assert len({g.target for g in compiled.groups}) == len(compiled.groups)
+    assert sum(len(g.checks) for g in compiled.groups) + len(compiled.single) == len(
+        compiled.checks
+    )
+    assert compiled.queries == len(compiled.groups) + sparql_constraints
+    assert compiled.queries <= len(roots_of(shapes))
+
+
+@pytest.mark.parametrize("dialect", [DIALECT_LATERAL, DIALECT_STANDARD])
+def test_grouped_results_equal_one_query_per_constraint(generated, shapes, dialect, monkeypatch):
+    """Violating focus nodes in several VIOLATION_CHUNK-sized pieces: the same results, value
+    and message included, as the per-constraint queries."""
+    _path, engine = generated
+    monkeypatch.setattr(sparql_runner, "VIOLATION_CHUNK", 7)
+    ontology = load_ontology()
+    grouped = validate_engine(engine, shapes, ontology, progress=False, dialect=dialect)
+    single = validate_engine(
+        engine, shapes, ontology, progress=False, dialect=dialect, grouped=False
+    )
+    assert len(grouped.result.results) > 40
+    assert _full(grouped.result) == _full(single.result)
+    assert grouped.queries < single.queries
+
+
+def test_violation_query_names_each_check_by_its_index(shapes):
+    engine = OxigraphEngine.from_paths(progress=False)
+    compiled = compile_shapes(shapes, subclass_closure(engine), DIALECT_STANDARD)
+    group = max(compiled.groups, key=lambda g: len(g.checks))
+    focus = [next(iter(engine.query(f"SELECT ?this WHERE {{ {group.target} }}").rows))[0]]
+    lateral = violation_query(group, focus, DIALECT_LATERAL)
+    standard = violation_query(group, focus, DIALECT_STANDARD)
+    assert "LATERAL" in lateral and "LATERAL" not in standard
+    assert f"BIND ({len(group.checks) - 1} AS ?_k)" in standard
+    assert standard.count("VALUES ?this") == len(group.checks)
+    for text in (lateral, standard):
+        assert engine.query(text).variables == ["_k", "this", "value"]
