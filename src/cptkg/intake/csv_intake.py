@@ -413,6 +413,17 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
     result = CsvResult(g, file=file, columns=property_columns(schema))
     errors: list[CellError] = []
     ids_in_file: dict[str, URIRef] = {}
+    looked_up: dict[tuple[Callable[[str, ContextProvider], URIRef | None], str], URIRef | None] = {}
+
+    def resolved(
+        look_up: Callable[[str, ContextProvider], URIRef | None], cell: str
+    ) -> URIRef | None:
+        """``look_up(cell, ctx)``, asked once per distinct cell of the file."""
+        key = (look_up, cell)
+        if key not in looked_up:
+            looked_up[key] = look_up(cell, ctx)
+        return looked_up[key]
+
     for row_no, cells in rows:
         pid = cells["policy_id"]
         if pid:
@@ -438,7 +449,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         g.add((pol, DCTERMS.identifier, Literal(pid)))
         payer = None
         if cells["payer"]:
-            payer = _payer(cells["payer"], ctx)
+            payer = resolved(_payer, cells["payer"])
             if payer is None:
                 names = ", ".join(f"{label or p}" for p, label in ctx.instances_of(CPTKG.Payer, 20))
                 err(
@@ -472,7 +483,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
         doc = None
         if cells["policy_document"]:
-            doc = _document(cells["policy_document"], ctx)
+            doc = resolved(_document, cells["policy_document"])
             if doc is None:
                 err(
                     "policy_document",
@@ -483,7 +494,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             else:
                 g.add((pol, CPTKG.policyDocument, doc))
         if cells["source"]:
-            src = _expand(cells["source"]) or _document(cells["source"], ctx)
+            src = _expand(cells["source"]) or resolved(_document, cells["source"])
             if src is None:
                 err(
                     "source",
