@@ -55,3 +55,13 @@ def test_bench_child_processes_measure_the_shipped_graph(tmp_path):
     assert "error" not in ours, ours.get("error")
     assert set(raw["queries"]) == set(ours["queries"]) and len(ours["queries"]) >= 20
     assert ours["triples"] > 1000 and ours["new_file"] > 0
+
+
+def test_bench_intake_new_data_smoke(capsys):
+    bench_intake = load_script("bench_intake")
+    args = ["--new-data", "--rows", "3", "--triples", "40", "--runs", "1", "--json"]
+    assert bench_intake.main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["rows"] for r in doc["import_csv"]] == [3]
+    assert [r["engine"] for r in doc["validate_nt"]] == ["rdflib", "oxigraph"]
+    assert all(r["triples"] >= 40 and r["policies"] == 2 for r in doc["validate_nt"])
