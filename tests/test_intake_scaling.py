@@ -173,13 +173,20 @@ class CountingEngine:
 
 
 def test_context_look_ups_are_batched(tmp_path, ctx, shapes, ontology):
+    """Also with findings: every fifth policy names a payer the graph does not hold, and each
+    finding's hint lists the known payers."""
     store = OxigraphEngine.from_paths(progress=False)
     counted = {}
     for n in (10, 100):
-        path = write_policies(tmp_path / f"p{n}.csv", n, {3: SEEDED[121]})
+        seeded = {i: {"payer": "kg:payer-acme"} for i in range(0, n, 5)}
+        seeded[3] = SEEDED[121]
+        path = write_policies(tmp_path / f"p{n}.csv", n, seeded)
         new = csv_to_new_data(path, ctx, ontology=ontology)
         engine = CountingEngine(store)
         report = validate_new_data(new, SparqlContext(engine), shapes=shapes, ontology=ontology)
-        assert report.policies and len(report.policies) == n
+        assert len(report.policies) == n
+        unknown = [p for p in report.problems if p.rule == "shape:PayerPolicyShape-payer"]
+        assert len(unknown) == n // 5
+        assert all("known payers: kg:payer-aetna (Aetna)" in p.hint for p in unknown)
         counted[n] = engine.queries
-    assert counted[10] == counted[100] <= 10
+    assert counted[10] == counted[100] <= 12

@@ -50,7 +50,7 @@ from cptkg.intake.checks import (
     ill_typed_problem,
     untyped_resource,
 )
-from cptkg.intake.context import ContextProvider, Triple, shipped_context
+from cptkg.intake.context import CachedInstances, ContextProvider, Triple, shipped_context
 from cptkg.intake.hints import code_problem_hint, hint_for
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, policies, read_new
 from cptkg.intake.report import IntakeReport, Problem
@@ -260,6 +260,7 @@ def validate_new_data(
     by_finding = {_code_key(p.subject, p.predicate, p.code, p.rule_iri): p for p in code_problems}
     pols = policies(new.graph)
     pset = set(pols)
+    known = CachedInstances(ctx)
 
     problems = [ill_typed_problem(t, shapes, ns, new, pset) for t in bad_literals]
     dropped = {(s, p) for s, p, _o in bad_literals}
@@ -282,7 +283,7 @@ def validate_new_data(
                 path=f.path_text,
                 value=short_name(f.value, ns) if f.value is not None else None,
                 where=new.location(subject, path),
-                hint=hint_for(f, ctx, ns, schema),
+                hint=hint_for(f, known, ns, schema),
                 finding=f,
             )
         )
