@@ -66,12 +66,13 @@ from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
-def _iris(g: Graph) -> set[URIRef]:
+def _iris(triples: Iterable[Triple]) -> set[URIRef]:
     out: set[URIRef] = set()
-    for s, _p, o in g:
-        for t in (s, o):
-            if isinstance(t, URIRef):
-                out.add(t)
+    for s, _p, o in triples:
+        if isinstance(s, URIRef):
+            out.add(s)
+        if isinstance(o, URIRef):
+            out.add(o)
     return out
 
 
@@ -80,15 +81,17 @@ def _po(g: Graph, s: Node) -> set[tuple[Node, Node]]:
 
 
 def context_slice(
-    new: Graph, ctx: ContextProvider
+    new: Graph, ctx: ContextProvider, triples: Sequence[Triple] | None = None
 ) -> tuple[Graph, list[tuple[URIRef, Graph]], list[URIRef]]:
     """The context slice the new data needs, from a fixed number of batched look-ups
-    (whatever the size of the new data). Returns (slice, changed existing policies as
-    (iri, old description), unchanged existing policies)."""
+    (whatever the size of the new data). ``triples``: the triples of ``new``, when already
+    listed. Returns (slice, changed existing policies as (iri, old description), unchanged
+    existing policies)."""
     out = Graph()
-    new_subjects = {s for s in new.subjects() if isinstance(s, URIRef)}
+    listed = triples if triples is not None else list(new)
+    new_subjects = {s for s, _p, _o in listed if isinstance(s, URIRef)}
     typed: set[Node] = set()
-    for iri, cls in ctx.types_of(_iris(new)):
+    for iri, cls in ctx.types_of(_iris(listed)):
         out.add((iri, RDF.type, cls))
         typed.add(iri)
     new_policies = set(policies(new))
@@ -162,9 +165,10 @@ def _ox_term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise ValueError(f"not an RDF term: {t!r}")
 
 
-def oxigraph_copy(*graphs: Graph) -> OxigraphEngine:
+def oxigraph_copy(*graphs: Iterable[Triple]) -> OxigraphEngine:
     """An in-memory :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` holding the
-    triples of ``graphs``; ValueError if Oxigraph refuses a term."""
+    triples of ``graphs`` (Graphs or lists of triples); ValueError if Oxigraph refuses a
+    term."""
     store = ox.Store()
     terms: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
 
@@ -180,7 +184,7 @@ def oxigraph_copy(*graphs: Graph) -> OxigraphEngine:
 
 
 def flagged_focus_nodes(
-    graphs: Sequence[Graph], focus: Sequence[URIRef], shapes: Graph, ontology: Graph
+    graphs: Sequence[Iterable[Triple]], focus: Sequence[URIRef], shapes: Graph, ontology: Graph
 ) -> set[Node] | None:
     """The focus nodes the shapes compiled to SPARQL report any result for, on an in-memory
     Oxigraph copy of ``graphs`` and ``ontology``; None if a shape does not compile or Oxigraph
@@ -197,14 +201,14 @@ def flagged_focus_nodes(
 
 
 def shacl_results(
-    graphs: Sequence[Graph],
+    graphs: Sequence[Iterable[Triple]],
     focus: Sequence[URIRef],
     shapes: Graph,
     ontology: Graph,
     prefixes: Graph | None = None,
 ) -> ValidationResult:
     """pySHACL's validation of ``focus`` in the union of ``graphs`` (the new data and its
-    context), run only on the focus nodes the compiled shapes flag
+    context, as Graphs or lists of triples), run only on the focus nodes the compiled shapes flag
     (:func:`flagged_focus_nodes`); none flagged: a conforming result. ``prefixes`` holds the
     namespace bindings findings are shown with."""
     data = Graph()
@@ -216,7 +220,8 @@ def shacl_results(
     if flagged is not None and not flagged:
         return conforming_result(data, shapes, ontology)
     for g in graphs:
-        data += g
+        for t in g:
+            data.add(t)
     nodes = focus if flagged is None else [s for s in focus if s in flagged]
     return validate(data, shapes=shapes, ontology=ontology, focus_nodes=nodes)
 
@@ -233,18 +238,17 @@ def validate_new_data(
     shapes = shapes if shapes is not None else load_shapes()
     ontology = ontology if ontology is not None else load_ontology()
     schema = read_schema(shapes, CPTKG.PayerPolicy)
-    bad_literals = ill_typed(new.graph)
-    context, changed, unchanged = context_slice(new.graph, ctx)
-    data = new.graph
+    triples = list(new.graph)
+    focus = sorted({s for s, _p, _o in triples if isinstance(s, URIRef)}, key=str)
+    bad_literals = ill_typed(triples)
+    context, changed, unchanged = context_slice(new.graph, ctx, triples)
     if bad_literals:  # pySHACL cannot compare ill-typed literals (sh:lessThanOrEquals)
-        data = _union(new.graph)
-        for t in bad_literals:
-            data.remove(t)
+        dropped_triples = set(bad_literals)
+        triples = [t for t in triples if t not in dropped_triples]
     prefixes = Graph()
     for prefix, nsiri in new.graph.namespaces():
         prefixes.bind(prefix, nsiri, override=False)
     bind_prefixes(prefixes)
-    focus = sorted((s for s in set(new.graph.subjects()) if isinstance(s, URIRef)), key=str)
     if not focus:
         raise InputError(
             f"{', '.join(_paths.display_path(f) for f in new.files) or 'new data'}: "
@@ -254,7 +258,7 @@ def validate_new_data(
     code_problems = check_graph(new.graph)
     notes = list(dict.fromkeys(p.message for p in code_problems if p.rule == RELEASE_NOT_IN_FORCE))
     code_problems = [p for p in code_problems if p.rule != RELEASE_NOT_IN_FORCE]
-    found = shacl_results([data, context], focus, shapes, ontology, prefixes)
+    found = shacl_results([triples, context], focus, shapes, ontology, prefixes)
     result = add_to_validation(found, code_problems)
     ns = result.namespaces
     by_finding = {_code_key(p.subject, p.predicate, p.code, p.rule_iri): p for p in code_problems}
