@@ -10,13 +10,26 @@ policy file in the context of
 and prints the median time of ``--runs`` validations for each and their ratio. Building the
 contexts (parsing / synthesising) is timed separately: it is paid once per process, not per
 file checked. ``benchmarks/bench.py`` measures the same on Oxigraph, beside the other engines.
+
+``python benchmarks/bench_intake.py --new-data [--rows 100,1000,10000] [--triples 25000]
+[--runs 3]`` measures the other axis, the size of the new data: it writes spreadsheets of N
+valid policies (rows of tests/data/intake/valid-policies.csv with unique ids) and one
+N-Triples file of copies of tests/data/intake/valid-policy.ttl, then times the commands a user
+runs, start-up included: ``cptkg import-csv FILE.csv -o OUT.ttl`` per row count and
+``cptkg validate NEW.nt`` (default and Oxigraph engine), printing the median of ``--runs`` and
+the time per policy, which stays flat when validation is linear in the new data.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
+import os
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +39,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS, XSD
 
+import cptkg
 from cptkg.intake.context import GraphContext, shipped_context
 from cptkg.intake.reading import read_new
 from cptkg.intake.validation import validate_new_data
@@ -129,13 +143,152 @@ def _median_time(fn: Callable[[], object], runs: int) -> tuple[float, list[float
     return statistics.median(times), times
 
 
+#: The fixtures the new data is copied from.
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "data" / "intake"
+
+
+def policy_rows(n: int) -> str:
+    """A spreadsheet of ``n`` valid policies: the rows of valid-policies.csv in turn, each
+    with its own policy id."""
+    lines = (FIXTURES / "valid-policies.csv").read_text(encoding="utf-8").splitlines()
+    rows = list(csv.reader(x for x in lines if not x.startswith("#")))
+    header, examples = rows[0], rows[1:]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for i in range(n):
+        row = list(examples[i % len(examples)])
+        row[0] = f"{row[0]}-{i}"
+        writer.writerow(row)
+    return out.getvalue()
+
+
+def policy_triples(min_triples: int) -> tuple[str, int]:
+    """N-Triples of copies of valid-policy.ttl (own IRI and identifier each) until there are
+    at least ``min_triples`` triples; returns (text, number of policies)."""
+    one = Graph().parse(FIXTURES / "valid-policy.ttl", format="turtle")
+    policy = next(iter(one.subjects(RDF.type, CPTKG.PayerPolicy)))
+    ident = str(one.value(policy, DCTERMS.identifier))
+    g = Graph()
+    copies = 0
+    while len(g) < min_triples:
+        iri = URIRef(f"{policy}-{copies}")
+        for _s, p, o in one.triples((policy, None, None)):
+            if p == DCTERMS.identifier:
+                o = Literal(f"{ident}-{copies}")
+            g.add((iri, p, o))
+        copies += 1
+    return g.serialize(format="nt"), copies
+
+
+def _cli_time(args: list[str], runs: int) -> tuple[float, list[float], float]:
+    """Median wall time of ``python -m cptkg ARGS`` (exit 0 required), start-up included, the
+    times of each run and the median CPU time (user + system) of the command, which a busy
+    machine inflates less than the wall time."""
+    env = dict(os.environ)
+    src = str(Path(cptkg.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (src, env.get("PYTHONPATH")) if x)
+    times, cpu = [], []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "cptkg", *args], capture_output=True, env=env, check=False
+        )
+        times.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        if proc.returncode != 0:
+            raise SystemExit(f"cptkg {' '.join(args)}: exit {proc.returncode}\n{proc.stderr!r}")
+    return statistics.median(times), times, statistics.median(cpu)
+
+
+def new_data(rows: list[int], triples: int, runs: int) -> dict[str, object]:
+    """Time import-csv per row count and validate of one N-Triples file (both engines)."""
+    figures: dict[str, object] = {"runs": runs, "import_csv": [], "validate_nt": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in rows:
+            sheet = Path(tmp) / f"policies-{n}.csv"
+            sheet.write_text(policy_rows(n), encoding="utf-8")
+            med, times, cpu = _cli_time(
+                ["import-csv", str(sheet), "-o", str(Path(tmp) / "out.ttl")], runs
+            )
+            figures["import_csv"].append(  # type: ignore[union-attr]
+                {
+                    "rows": n,
+                    "median_s": round(med, 3),
+                    "cpu_s": round(cpu, 3),
+                    "per_row_ms": round(med / n * 1000, 3),
+                    "times_s": [round(t, 3) for t in times],
+                }
+            )
+        text, copies = policy_triples(triples)
+        nt = Path(tmp) / "new-policies.nt"
+        nt.write_text(text, encoding="utf-8")
+        for engine in ("rdflib", "oxigraph"):
+            med, times, cpu = _cli_time(["validate", "--engine", engine, str(nt)], runs)
+            figures["validate_nt"].append(  # type: ignore[union-attr]
+                {
+                    "engine": engine,
+                    "triples": len(text.splitlines()),
+                    "policies": copies,
+                    "bytes": nt.stat().st_size,
+                    "median_s": round(med, 3),
+                    "cpu_s": round(cpu, 3),
+                    "per_policy_ms": round(med / copies * 1000, 3),
+                    "times_s": [round(t, 3) for t in times],
+                }
+            )
+    return figures
+
+
+def print_new_data(figures: dict[str, object]) -> None:
+    """The figures of :func:`new_data` as text."""
+    print(f"new data of growing size, median of {figures['runs']} runs, start-up included:")
+    for row in figures["import_csv"]:  # type: ignore[attr-defined]
+        print(
+            f"  cptkg import-csv {row['rows']:>6,} rows: {row['median_s']:8.2f} s "
+            f"({row['per_row_ms']:.2f} ms per row; CPU {row['cpu_s']:.2f} s)"
+        )
+    for row in figures["validate_nt"]:  # type: ignore[attr-defined]
+        print(
+            f"  cptkg validate --engine {row['engine']:<8} {row['triples']:,} triples "
+            f"({row['policies']} policies, {row['bytes'] / 1e6:.1f} MB): "
+            f"{row['median_s']:8.2f} s ({row['per_policy_ms']:.2f} ms per policy; "
+            f"CPU {row['cpu_s']:.2f} s)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures (text, or JSON with --json)."""
     ap = argparse.ArgumentParser(prog="python benchmarks/bench_intake.py", description=__doc__)
     ap.add_argument("--scale", type=int, default=1000, help="size of the big graph / shipped")
-    ap.add_argument("--runs", type=int, default=5, help="validations per graph (median)")
+    ap.add_argument(
+        "--runs",
+        type=int,
+        default=None,
+        help="runs per measurement (median; 5, or 3 with --new-data)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument(
+        "--new-data",
+        action="store_true",
+        help="time import-csv and validate on new data of growing size instead",
+    )
+    ap.add_argument("--rows", default="100,1000,10000", help="spreadsheet sizes (--new-data)")
+    ap.add_argument(
+        "--triples", type=int, default=25_000, help="size of the N-Triples file (--new-data)"
+    )
     args = ap.parse_args(argv)
+    if args.new_data:
+        rows = [int(x) for x in args.rows.split(",") if x.strip()]
+        found = new_data(rows, args.triples, args.runs or 3)
+        if args.json:
+            print(json.dumps(found, indent=2))
+        else:
+            print_new_data(found)
+        return 0
+    args.runs = args.runs or 5
 
     with tempfile.TemporaryDirectory() as tmp:
         policy = Path(tmp) / "new-policy.ttl"

@@ -80,3 +80,13 @@ def test_cold_start_times_the_three_commands_paired():
     times = cold_start.measure(1, cache=True)
     assert set(times) == {"import rdflib", "cptkg query payer-matrix", "cptkg validate"}
     assert all(len(v) == 1 and v[0] > 0 for v in times.values())
+
+
+def test_bench_intake_new_data_smoke(capsys):
+    bench_intake = load_script("bench_intake")
+    args = ["--new-data", "--rows", "3", "--triples", "40", "--runs", "1", "--json"]
+    assert bench_intake.main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["rows"] for r in doc["import_csv"]] == [3]
+    assert [r["engine"] for r in doc["validate_nt"]] == ["rdflib", "oxigraph"]
+    assert all(r["triples"] >= 40 and r["policies"] == 2 for r in doc["validate_nt"])

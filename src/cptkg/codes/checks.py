@@ -145,13 +145,17 @@ class _Checker:
         self.problems: list[CodeProblem] = []
         self._noted: set[tuple[Node, str]] = set()
         self._indexes: dict[Release, CodeIndex] = {}
+        self._releases: dict[tuple[str, dt.date | None], tuple[Release, str | None]] = {}
 
     def _release(self, subject: Node, system: str) -> tuple[CodeIndex, Release]:
         day = self.on
         value = self.graph.value(subject, CPTKG.effectiveDate)
         if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
             day = value.toPython()
-        release, note = release_for(system, day)
+        found = self._releases.get((system, day))
+        if found is None:
+            found = self._releases[(system, day)] = release_for(system, day)
+        release, note = found
         if note and (subject, system) not in self._noted:
             self._noted.add((subject, system))
             self.problems.append(

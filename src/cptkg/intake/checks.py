@@ -4,6 +4,8 @@ rule checks because they have no type."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
@@ -24,9 +26,14 @@ DATE_PRESENCE_SHAPES = {"PolicyEffectiveDateStatedShape", "PolicyEndWithoutStart
 CHANGES_SHOWN = 6
 
 
-def ill_typed(g: Graph) -> list[Triple]:
-    """Triples whose object is an ill-typed literal ("2025-13-45"^^xsd:date, "next year"^^…)."""
-    out = [(s, p, o) for s, p, o in g if isinstance(o, Literal) and getattr(o, "ill_typed", False)]
+def ill_typed(triples: Iterable[tuple[Node, Node, Node]]) -> list[Triple]:
+    """Triples (of a Graph, or listed) whose object is an ill-typed literal
+    ("2025-13-45"^^xsd:date, "next year"^^…)."""
+    out = [
+        (s, p, o)
+        for s, p, o in triples
+        if isinstance(o, Literal) and getattr(o, "ill_typed", False)
+    ]
     return sorted(out, key=lambda t: (str(t[0]), str(t[1]), str(t[2])))
 
 

@@ -163,6 +163,30 @@ class SparqlContext:
         return next((graph_source(str(g)) for (g,) in rows), None)
 
 
+class CachedInstances:
+    """``ctx`` with :meth:`instances_of` asked once per class and limit (the hints of many
+    findings about one field list the same known resources); the other look-ups pass through."""
+
+    def __init__(self, ctx: ContextProvider) -> None:
+        self.ctx = ctx
+        self._instances: dict[tuple[URIRef, int], list[tuple[URIRef, str | None]]] = {}
+
+    def types_of(self, iris: Collection[URIRef]) -> Iterable[tuple[URIRef, URIRef]]:
+        return self.ctx.types_of(iris)
+
+    def describe(self, iris: Collection[URIRef]) -> Iterable[Triple]:
+        return self.ctx.describe(iris)
+
+    def policies_with_identifier(self, ids: Collection[str]) -> Iterable[tuple[Literal, URIRef]]:
+        return self.ctx.policies_with_identifier(ids)
+
+    def instances_of(self, cls: URIRef, limit: int = 50) -> list[tuple[URIRef, str | None]]:
+        key = (cls, limit)
+        if key not in self._instances:
+            self._instances[key] = self.ctx.instances_of(cls, limit)
+        return list(self._instances[key])
+
+
 def context_for(engine: Engine) -> ContextProvider:
     """The context look-ups over ``engine``: index look-ups on its rdflib Graph when it has one,
     else SPARQL look-ups by VALUES."""

@@ -515,6 +515,17 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
     errors: list[CellError] = []
     ids_in_file: dict[str, URIRef] = {}
     first_row: dict[str, int] = {}
+    looked_up: dict[tuple[Callable[[str, ContextProvider], URIRef | None], str], URIRef | None] = {}
+
+    def resolved(
+        look_up: Callable[[str, ContextProvider], URIRef | None], cell: str
+    ) -> URIRef | None:
+        """``look_up(cell, ctx)``, asked once per distinct cell of the file."""
+        key = (look_up, cell)
+        if key not in looked_up:
+            looked_up[key] = look_up(cell, ctx)
+        return looked_up[key]
+
     for row_no, cells in rows:
         errors += formula_cells(row_no, cells)
         pid = cells["policy_id"]
@@ -553,7 +564,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         g.add((pol, DCTERMS.identifier, Literal(pid)))
         payer = None
         if cells["payer"]:
-            payer = _payer(cells["payer"], ctx)
+            payer = resolved(_payer, cells["payer"])
             if payer is None:
                 names = ", ".join(f"{label or p}" for p, label in ctx.instances_of(CPTKG.Payer, 20))
                 err(
@@ -587,7 +598,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
         doc = None
         if cells["policy_document"]:
-            doc = _document(cells["policy_document"], ctx)
+            doc = resolved(_document, cells["policy_document"])
             if doc is None:
                 err(
                     "policy_document",
@@ -598,7 +609,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             else:
                 g.add((pol, CPTKG.policyDocument, doc))
         if cells["source"]:
-            src = _expand(cells["source"]) or _document(cells["source"], ctx)
+            src = _expand(cells["source"]) or resolved(_document, cells["source"])
             if src is None:
                 err(
                     "source",

@@ -11,9 +11,12 @@ The new file is not validated alone, and the whole graph is not re-validated eit
   the new data uses without declaring it (:func:`cptkg.codes.rdf.used_code_triples`), so a
   policy may cite any code of the release (``G51.1``) that the graph does not hold yet,
 
-and pySHACL runs on it with ``focus_nodes`` = the new data's subjects, with the shipped
-ontology (class hierarchy and controlled vocabularies) and shapes. The cost therefore depends
-on the size of the new data, not on the size of the graph, provided the context store answers
+and it is validated for the new data's subjects (the focus nodes) with the shipped ontology
+(class hierarchy and controlled vocabularies) and shapes (:func:`shacl_results`): the shapes
+compiled to SPARQL run on an in-memory Oxigraph copy of it and tell which focus nodes have any
+result at all; pySHACL, the reference validator, then validates those nodes only, so every
+finding reported is pySHACL's own. The cost therefore grows linearly with the size of the new
+data, not with the size of the graph, provided the context store answers
 :class:`~cptkg.intake.context.ContextProvider` look-ups by index (an rdflib Graph and a SPARQL
 store do).
 
@@ -27,9 +30,10 @@ not hold is reported once, as the code problem.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
@@ -37,6 +41,7 @@ from rdflib.term import Node
 from cptkg import paths as _paths
 from cptkg.codes.checks import RELEASE_NOT_IN_FORCE, CodeProblem, add_to_validation, check_graph
 from cptkg.codes.rdf import used_code_triples
+from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.errors import InputError
 from cptkg.intake.checks import (
     existing_policy_changed,
@@ -45,7 +50,7 @@ from cptkg.intake.checks import (
     ill_typed_problem,
     untyped_resource,
 )
-from cptkg.intake.context import ContextProvider, shipped_context
+from cptkg.intake.context import CachedInstances, ContextProvider, Triple, shipped_context
 from cptkg.intake.hints import code_problem_hint, hint_for
 from cptkg.intake.quotes import check_new
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, policies, read_new
@@ -53,19 +58,22 @@ from cptkg.intake.report import IntakeReport, Problem
 from cptkg.intake.schema import read_schema
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.namespaces import CPTKG, bind_prefixes
-from cptkg.shacl.pyshacl_runner import validate
-from cptkg.shacl.report import Finding, short_name
+from cptkg.shacl.compiler import compile_shapes
+from cptkg.shacl.pyshacl_runner import conforming_result, validate
+from cptkg.shacl.report import Finding, ValidationResult, short_name
+from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
 
 #: Problems sort by severity within a policy.
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
-def _iris(g: Graph) -> set[URIRef]:
+def _iris(triples: Iterable[Triple]) -> set[URIRef]:
     out: set[URIRef] = set()
-    for s, _p, o in g:
-        for t in (s, o):
-            if isinstance(t, URIRef):
-                out.add(t)
+    for s, _p, o in triples:
+        if isinstance(s, URIRef):
+            out.add(s)
+        if isinstance(o, URIRef):
+            out.add(o)
     return out
 
 
@@ -73,27 +81,35 @@ def _po(g: Graph, s: Node) -> set[tuple[Node, Node]]:
     return {(p, o) for p, o in g.predicate_objects(s) if not isinstance(o, BNode)}
 
 
-def build_validation_graph(
-    new: Graph, ctx: ContextProvider
+def context_slice(
+    new: Graph, ctx: ContextProvider, triples: Sequence[Triple] | None = None
 ) -> tuple[Graph, list[tuple[URIRef, Graph]], list[URIRef]]:
-    """New data + the context slice. Returns (graph, changed existing policies as
-    (iri, old description), unchanged existing policies)."""
-    vg = Graph()
-    for t in new:
-        vg.add(t)
-    new_subjects = {s for s in new.subjects() if isinstance(s, URIRef)}
-    mentioned = _iris(new)
-    for iri, cls in ctx.types_of(mentioned):
-        vg.add((iri, RDF.type, cls))
+    """The context slice the new data needs, from a fixed number of batched look-ups
+    (whatever the size of the new data). ``triples``: the triples of ``new``, when already
+    listed. Returns (slice, changed existing policies as (iri, old description), unchanged
+    existing policies)."""
+    out = Graph()
+    listed = triples if triples is not None else list(new)
+    new_subjects = {s for s, _p, _o in listed if isinstance(s, URIRef)}
+    typed: set[Node] = set()
+    for iri, cls in ctx.types_of(_iris(listed)):
+        out.add((iri, RDF.type, cls))
+        typed.add(iri)
     new_policies = set(policies(new))
-    # existing resources the new data describes again
-    existing = {s for s in new_subjects if any(True for _ in ctx.types_of([s]))}
+    # existing resources the new data describes again, and what supersedes needs: the
+    # earlier version's payer and dates
+    existing = sorted((s for s in new_subjects if s in typed), key=str)
+    superseded = {o for o in new.objects(None, CPTKG.supersedes) if isinstance(o, URIRef)}
+    wanted = set(existing) | (superseded - new_subjects)
+    described: dict[Node, list[Triple]] = {}
+    for t in ctx.describe(sorted(wanted, key=str)):
+        described.setdefault(t[0], []).append(t)
     changed: list[tuple[URIRef, Graph]] = []
     unchanged: list[URIRef] = []
-    merge: set[URIRef] = set()
-    for s in sorted(existing, key=str):
+    merge = superseded - new_subjects
+    for s in existing:
         old = Graph()
-        for t in ctx.describe([s]):
+        for t in described.get(s, []):
             old.add(t)
         is_policy = (s, RDF.type, CPTKG.PayerPolicy) in old
         if is_policy and s in new_policies:
@@ -103,23 +119,112 @@ def build_validation_graph(
                 changed.append((s, old))
                 continue  # validate the new description on its own; reported separately
         merge.add(s)
-    # what supersedes needs: the earlier version's payer and dates
-    superseded = {o for o in new.objects(None, CPTKG.supersedes) if isinstance(o, URIRef)}
-    merge |= superseded - new_subjects
-    for t in ctx.describe(sorted(merge, key=str)):
-        vg.add(t)
+    for s in sorted(merge, key=str):
+        for t in described.get(s, []):
+            out.add(t)
     # real codes of the releases the new data uses without describing them
     for t in used_code_triples(new):
         if t[0] not in new_subjects:
-            vg.add(t)
+            out.add(t)
     # existing policies with one of the new identifiers
     ids = {str(o) for o in new.objects(None, DCTERMS.identifier) if isinstance(o, Literal)}
     for lit, iri in ctx.policies_with_identifier(sorted(ids)):
         if iri in new_policies:
             continue
-        vg.add((iri, RDF.type, CPTKG.PayerPolicy))
-        vg.add((iri, DCTERMS.identifier, lit))
-    return vg, changed, unchanged
+        out.add((iri, RDF.type, CPTKG.PayerPolicy))
+        out.add((iri, DCTERMS.identifier, lit))
+    return out, changed, unchanged
+
+
+def build_validation_graph(
+    new: Graph, ctx: ContextProvider
+) -> tuple[Graph, list[tuple[URIRef, Graph]], list[URIRef]]:
+    """New data + the context slice (:func:`context_slice`). Returns (graph, changed
+    existing policies as (iri, old description), unchanged existing policies)."""
+    context, changed, unchanged = context_slice(new, ctx)
+    return _union(new, context), changed, unchanged
+
+
+def _union(*graphs: Graph) -> Graph:
+    out = Graph()
+    for g in graphs:
+        out += g
+    return out
+
+
+def _ox_term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(t, URIRef):
+        return ox.NamedNode(str(t))
+    if isinstance(t, BNode):
+        return ox.BlankNode(str(t))
+    if isinstance(t, Literal):
+        if t.language:
+            return ox.Literal(str(t), language=t.language)
+        if t.datatype is not None:
+            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
+        return ox.Literal(str(t))
+    raise ValueError(f"not an RDF term: {t!r}")
+
+
+def oxigraph_copy(*graphs: Iterable[Triple]) -> OxigraphEngine:
+    """An in-memory :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` holding the
+    triples of ``graphs`` (Graphs or lists of triples); ValueError if Oxigraph refuses a
+    term."""
+    store = ox.Store()
+    terms: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+
+    def term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        found = terms.get(t)
+        if found is None:
+            found = terms[t] = _ox_term(t)
+        return found
+
+    quads = [ox.Quad(term(s), term(p), term(o)) for g in graphs for s, p, o in g]
+    store.extend(quads)
+    return OxigraphEngine(store)
+
+
+def flagged_focus_nodes(
+    graphs: Sequence[Iterable[Triple]], focus: Sequence[URIRef], shapes: Graph, ontology: Graph
+) -> set[Node] | None:
+    """The focus nodes the shapes compiled to SPARQL report any result for, on an in-memory
+    Oxigraph copy of ``graphs`` and ``ontology``; None if a shape does not compile or Oxigraph
+    refuses a term of the data (then every focus node needs pySHACL)."""
+    try:
+        engine = oxigraph_copy(*graphs, ontology)
+    except (ValueError, SyntaxError):
+        return None
+    if compile_shapes(shapes, subclass_closure(engine)).fallback:
+        return None
+    wanted = set(focus)
+    compiled = validate_engine(engine, shapes, ontology, progress=False)
+    return {f.focus_node for f in compiled.result.results if f.focus_node in wanted}
+
+
+def shacl_results(
+    graphs: Sequence[Iterable[Triple]],
+    focus: Sequence[URIRef],
+    shapes: Graph,
+    ontology: Graph,
+    prefixes: Graph | None = None,
+) -> ValidationResult:
+    """pySHACL's validation of ``focus`` in the union of ``graphs`` (the new data and its
+    context, as Graphs or lists of triples), run only on the focus nodes the compiled shapes flag
+    (:func:`flagged_focus_nodes`); none flagged: a conforming result. ``prefixes`` holds the
+    namespace bindings findings are shown with."""
+    data = Graph()
+    for prefix, nsiri in (
+        prefixes if prefixes is not None else bind_prefixes(Graph())
+    ).namespaces():
+        data.bind(prefix, nsiri, override=True, replace=True)
+    flagged = flagged_focus_nodes(graphs, focus, shapes, ontology)
+    if flagged is not None and not flagged:
+        return conforming_result(data, shapes, ontology)
+    for g in graphs:
+        for t in g:
+            data.add(t)
+    nodes = focus if flagged is None else [s for s in focus if s in flagged]
+    return validate(data, shapes=shapes, ontology=ontology, focus_nodes=nodes)
 
 
 def validate_new_data(
@@ -134,14 +239,17 @@ def validate_new_data(
     shapes = shapes if shapes is not None else load_shapes()
     ontology = ontology if ontology is not None else load_ontology()
     schema = read_schema(shapes, CPTKG.PayerPolicy)
-    bad_literals = ill_typed(new.graph)
-    vg, changed, unchanged = build_validation_graph(new.graph, ctx)
-    for t in bad_literals:
-        vg.remove(t)  # pySHACL cannot compare ill-typed literals (sh:lessThanOrEquals)
+    triples = list(new.graph)
+    focus = sorted({s for s, _p, _o in triples if isinstance(s, URIRef)}, key=str)
+    bad_literals = ill_typed(triples)
+    context, changed, unchanged = context_slice(new.graph, ctx, triples)
+    if bad_literals:  # pySHACL cannot compare ill-typed literals (sh:lessThanOrEquals)
+        dropped_triples = set(bad_literals)
+        triples = [t for t in triples if t not in dropped_triples]
+    prefixes = Graph()
     for prefix, nsiri in new.graph.namespaces():
-        vg.bind(prefix, nsiri, override=False)
-    bind_prefixes(vg)
-    focus = sorted((s for s in set(new.graph.subjects()) if isinstance(s, URIRef)), key=str)
+        prefixes.bind(prefix, nsiri, override=False)
+    bind_prefixes(prefixes)
     if not focus:
         raise InputError(
             f"{', '.join(_paths.display_path(f) for f in new.files) or 'new data'}: "
@@ -149,15 +257,15 @@ def validate_new_data(
             hint="give the policy an IRI, e.g. kg:policy-<payer>-<identifier>",
         )
     code_problems = check_graph(new.graph)
-    notes = [p.message for p in code_problems if p.rule == RELEASE_NOT_IN_FORCE]
+    notes = list(dict.fromkeys(p.message for p in code_problems if p.rule == RELEASE_NOT_IN_FORCE))
     code_problems = [p for p in code_problems if p.rule != RELEASE_NOT_IN_FORCE]
-    result = add_to_validation(
-        validate(vg, shapes=shapes, ontology=ontology, focus_nodes=focus), code_problems
-    )
+    found = shacl_results([triples, context], focus, shapes, ontology, prefixes)
+    result = add_to_validation(found, code_problems)
     ns = result.namespaces
     by_finding = {_code_key(p.subject, p.predicate, p.code, p.rule_iri): p for p in code_problems}
     pols = policies(new.graph)
     pset = set(pols)
+    known = CachedInstances(ctx)
 
     problems = [ill_typed_problem(t, shapes, ns, new, pset) for t in bad_literals]
     dropped = {(s, p) for s, p, _o in bad_literals}
@@ -180,7 +288,7 @@ def validate_new_data(
                 path=f.path_text,
                 value=short_name(f.value, ns) if f.value is not None else None,
                 where=new.location(subject, path),
-                hint=hint_for(f, ctx, ns, schema),
+                hint=hint_for(f, known, ns, schema),
                 finding=f,
             )
         )
@@ -189,7 +297,11 @@ def validate_new_data(
     for iri, old in changed:
         src = source_of(iri) if callable(source_of) else None
         problems.append(existing_policy_changed(iri, old, new, labels, ns, schema, src))
-    problems += [untyped_resource(s, new, ns) for s in focus if (s, RDF.type, None) not in vg]
+    problems += [
+        untyped_resource(s, new, ns)
+        for s in focus
+        if (s, RDF.type, None) not in new.graph and (s, RDF.type, None) not in context
+    ]
     quote_problems, quote_notes = check_new(new, ctx, ns)  # quotes against their documents
     problems += quote_problems
     notes += quote_notes
@@ -202,7 +314,7 @@ def validate_new_data(
         problems=problems,
         policies=pols,
         unchanged=unchanged,
-        context_triples=len(vg) - len(new.graph),
+        context_triples=len(context - new.graph),
         notes=notes,
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rdflib import RDF, Graph, Literal
+from rdflib import RDF, BNode, Graph, Literal
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -62,11 +62,7 @@ def validate(
             f"SHACL validation could not run: {' '.join(str(msg).split())}",
             hint="check the shapes in ontology/shapes/ (and any focus nodes given)",
         ) from None
-    ns = Graph()
-    for g in (ontology, shapes, data):
-        for prefix, iri in g.namespaces():
-            ns.bind(prefix, iri, override=False)
-    bind_prefixes(ns)
+    ns = report_namespaces(data, shapes, ontology)
     bind_prefixes(report)
     findings = findings_from_report(report, shapes, ns)
     # pySHACL's allow_warnings sets sh:conforms true with warnings; SHACL 1.0 section 3.6.1
@@ -75,6 +71,27 @@ def validate(
         report.set((node, SH.conforms, Literal(not findings)))
     conforms = not any(f.severity == "Violation" for f in findings)
     return ValidationResult(conforms=conforms, results=findings, report_graph=report, namespaces=ns)
+
+
+def report_namespaces(data: Graph, shapes: Graph, ontology: Graph) -> Graph:
+    """The prefixes findings are shown with: the ontology's, the shapes', the data's (the
+    first binding of a prefix wins) and the project's."""
+    ns = Graph()
+    for g in (ontology, shapes, data):
+        for prefix, iri in g.namespaces():
+            ns.bind(prefix, iri, override=False)
+    return bind_prefixes(ns)
+
+
+def conforming_result(data: Graph, shapes: Graph, ontology: Graph) -> ValidationResult:
+    """What :func:`validate` returns when there is no result at all: a report that
+    conforms, with the namespaces of :func:`report_namespaces`."""
+    report = bind_prefixes(Graph())
+    node = BNode()
+    report.add((node, RDF.type, SH.ValidationReport))
+    report.add((node, SH.conforms, Literal(True)))
+    ns = report_namespaces(data, shapes, ontology)
+    return ValidationResult(conforms=True, results=[], report_graph=report, namespaces=ns)
 
 
 def validate_shipped() -> ValidationResult:
