@@ -40,18 +40,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import RDF, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 
 from cptkg import paths as _paths
 from cptkg.errors import CptkgError, InputError
-from cptkg.export import export
+from cptkg.export import canonical_graph
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.diff import describe_changes
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_encodable, read_new
 from cptkg.intake.report import IntakeReport
 from cptkg.intake.validation import validate_new_data
 from cptkg.namespaces import CPTKG, KG, bind_prefixes
+from cptkg.turtle import pretty_turtle
 
 #: Crash points for tests: set CPTKG_TEST_CRASH_AT to one of these to SIGKILL the process there.
 CRASH_POINTS = ("after-lock", "after-temp-write", "before-replace", "after-replace")
@@ -214,12 +215,31 @@ def make_new_versions(
     return made, notes
 
 
+def _needs_canonical_order(g: Graph, prefixes: Graph) -> bool:
+    """Whether the Turtle of ``g`` depends on the order of its triples: blank nodes get
+    canonical labels, and a predicate without a prefix in ``prefixes`` gets a generated one
+    (``ns1``, ``ns2`` … in the order the predicates come)."""
+    predicates = set()
+    for s, p, o in g:
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            return True
+        predicates.add(p)
+    manager = prefixes.namespace_manager
+    for p in predicates:
+        try:
+            manager.compute_qname(p, generate=False)
+        except Exception:  # rdflib raises KeyError/ValueError/... for "no prefixed name"
+            return True
+    return False
+
+
 def serialize_new(g: Graph, sources: list[Path]) -> bytes:
     """The Turtle written to data/policies/: a header comment, then the triples."""
-    out = Graph()
-    bind_prefixes(out)
-    out += g
-    body = export(out, "ttl")
+    prefixes = canonical_graph(Graph(), namespaces_from=bind_prefixes(Graph()))
+    if _needs_canonical_order(g, prefixes):
+        body = pretty_turtle(canonical_graph(g, namespaces_from=prefixes))
+    else:  # the same text, without copying and sorting the triples first
+        body = pretty_turtle(g, prefixes.namespace_manager)
     header = [f"# Added by `cptkg add` on {_dt.date.today().isoformat()}."]
     for src in sources:
         try:
@@ -227,7 +247,7 @@ def serialize_new(g: Graph, sources: list[Path]) -> bytes:
             header.append(f"# Source: {src.name} (sha256 {digest})")
         except OSError:
             header.append(f"# Source: {src.name}")
-    return ("\n".join(header) + "\n").encode("utf-8") + body
+    return ("\n".join(header) + "\n").encode("utf-8") + body.encode("utf-8", "replace")
 
 
 def plan_add(
