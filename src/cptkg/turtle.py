@@ -18,6 +18,7 @@ from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
 _INDENT = "    "
+_TYPE, _LABEL, _NIL, _FIRST, _REST = RDF.type, RDFS.label, RDF.nil, RDF.first, RDF.rest
 #: A ``%`` not followed by two hex digits must be escaped in a local name.
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
@@ -30,6 +31,8 @@ class _Names:
         self.used: dict[str, URIRef] = {}
         self.rewrite: dict[str, str] = {}
         self.cache: dict[tuple[Node, bool], str | None] = {}
+        #: how many times a prefix may have been generated (names not found may exist now)
+        self.generations = 0
 
     def pname(self, uri: Node, generate: bool) -> str | None:
         """``prefix:local`` for ``uri`` or None (no prefix, or a local name rdflib cannot
@@ -43,6 +46,7 @@ class _Names:
         if generate and out is not None:
             # a prefix may have been generated: names not found before may exist now
             self.cache = {k: v for k, v in self.cache.items() if v is not None}
+            self.generations += 1
         self.cache[key] = out
         return out
 
@@ -73,21 +77,32 @@ class _Names:
 
 def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
     """``g`` as Turtle, identical to ``g.serialize(format="turtle")`` when ``manager`` is
-    ``g``'s namespace manager (the default); another manager supplies the prefixes."""
+    ``g``'s namespace manager (the default); another manager supplies the prefixes. Like
+    rdflib, binds a generated ``nsN`` prefix in the manager for a predicate that has none."""
     names = _Names(manager if manager is not None else g.namespace_manager)
     props: dict[Node, dict[Node, list[Node]]] = {}
     refs: dict[Node, int] = {}
     pname = names.pname
+    named: set[Node] = set()  # nodes whose prefix is registered (until a prefix is generated)
+    generations = 0
     for s, p, o in g:
         props.setdefault(s, {}).setdefault(p, []).append(o)
         refs[o] = refs.get(o, 0) + 1
-        # register the prefixes in the order rdflib does (it prints only those in use)
-        pname(s, False)
-        if p != RDF.type:
+        # register the prefixes in use (rdflib prints only those), in rdflib's order
+        if s not in named:
+            pname(s, False)
+            named.add(s)
+        if p not in named and p != _TYPE:
             pname(p, True)
-        pname(o, False)
-        if isinstance(o, Literal) and o.datatype:
-            pname(o.datatype, False)
+            if names.generations != generations:
+                generations = names.generations
+                named.clear()
+            named.add(p)
+        if o not in named:
+            pname(o, False)
+            if isinstance(o, Literal) and o.datatype:
+                pname(o.datatype, False)
+            named.add(o)
 
     labels: dict[tuple[Node, bool], str] = {}
 
@@ -98,9 +113,9 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
         key = (node, verb)
         out = labels.get(key)
         if out is None:
-            if node == RDF.nil:
+            if node == _NIL:
                 out = "()"
-            elif verb and node == RDF.type:
+            elif verb and node == _TYPE:
                 out = "a"
             elif isinstance(node, Literal):
                 out = node._literal_n3(use_plain=True, qname_callback=qname_of_datatype)
@@ -114,13 +129,13 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
         return objects[0] if objects else None
 
     def is_list(node: Node) -> bool:
-        if value(node, RDF.first) is None:
+        if value(node, _FIRST) is None:
             return False
         item: Node | None = node
         while item:
-            if item != RDF.nil and sum(len(v) for v in props.get(item, {}).values()) != 2:
+            if item != _NIL and sum(len(v) for v in props.get(item, {}).values()) != 2:
                 return False
-            item = value(item, RDF.rest)
+            item = value(item, _REST)
         return True
 
     serialized: set[Node] = set()
@@ -131,7 +146,7 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
     def predicate_list(subject: Node) -> None:
         nonlocal depth
         by_pred = props.get(subject, {})
-        first = [p for p in (RDF.type, RDFS.label) if p in by_pred]
+        first = [p for p in (_TYPE, _LABEL) if p in by_pred]
         order = first + sorted(p for p in by_pred if p not in first)
         for i, p in enumerate(order):
             if i:
@@ -160,11 +175,11 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
             depth += 1
             item: Node | None = node
             while item:
-                member = value(item, RDF.first)
+                member = value(item, _FIRST)
                 if member is not None:
                     obj(member, False)
                     serialized.add(item)
-                item = value(item, RDF.rest)
+                item = value(item, _REST)
             depth -= 1
             write(" )")
         else:
@@ -175,7 +190,7 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
             write(" ]")
             depth -= 1
 
-    top = sorted(s for s in g.subjects(RDF.type, RDFS.Class))
+    top = sorted(s for s in g.subjects(_TYPE, RDFS.Class))
     seen = set(top)
     rest = sorted((isinstance(s, BNode), refs.get(s, 0), s) for s in props if s not in seen)
     head = [f"@prefix {prefix}: <{iri}> .\n" for prefix, iri in sorted(names.used.items())]
