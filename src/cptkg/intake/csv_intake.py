@@ -380,11 +380,15 @@ def _document(cell: str, ctx: ContextProvider) -> URIRef | None:
     return None
 
 
+#: Where a cell's problems go: ``err(column, message, hint)``.
+ErrorSink = Callable[[str, str, str], None]
+
+
 def cell_values(
     f: Field,
     cell: str,
     vocab: dict[str, URIRef] | None,
-    err: Callable[[str, str, str], None],
+    err: ErrorSink,
 ) -> list[Node]:
     """The RDF values of one cell of column ``f``, by what the field's shape says: controlled
     answers (``vocab``), codes, a typed literal (a date...) or text; errors go to ``err``."""
@@ -526,6 +530,22 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             looked_up[key] = look_up(cell, ctx)
         return looked_up[key]
 
+    known: dict[tuple[str | None, str, bool], list[Node]] = {}
+
+    def values(
+        f: Field, cell: str, vocab: dict[str, URIRef] | None, err: ErrorSink, whole: bool
+    ) -> list[Node]:
+        """``cell_values(f, cell, vocab, err)``, worked out once per distinct cell of a
+        column (``whole``: the column's category values) unless the cell has a problem."""
+        key = (f.name, cell, whole)
+        found = known.get(key)
+        if found is None:
+            before = len(errors)
+            found = cell_values(f, cell, vocab, err)
+            if len(errors) == before:
+                known[key] = found
+        return found
+
     for row_no, cells in rows:
         errors += formula_cells(row_no, cells)
         pid = cells["policy_id"]
@@ -589,10 +609,10 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             if whole is not None and f.code is not None:
                 listed = _split(cell)
                 categories = " ".join(c.removesuffix("-") for c in listed if c.endswith("-"))
-                for value in cell_values(f, categories, None, err):
+                for value in values(f, categories, None, err, True):
                     g.add((pol, whole, value))
                 cell = " ".join(c for c in listed if not c.endswith("-"))
-            for value in cell_values(f, cell, vocabs.get(f.name), err):
+            for value in values(f, cell, vocabs.get(f.name), err, False):
                 g.add((pol, f.path, value))
         if not cells["effective_date"]:
             g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
