@@ -17,6 +17,8 @@ import unicodedata
 UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 #: The layout controls a multi-line text (a quote, a criteria text, a message) may hold.
 LAYOUT = frozenset("\t\n\r")
+#: ``str.translate`` table deleting the layout controls.
+_NO_LAYOUT = str.maketrans("", "", "\t\n\r")
 
 
 def is_unsafe(char: str, *, allow_layout: bool = False) -> bool:
@@ -43,6 +45,11 @@ def printable(text: str, *, multiline: bool = False) -> str:
 
 def unsafe_characters(text: str, *, allow_layout: bool = False) -> list[tuple[int, str]]:
     """(index, character) of each unsafe character of ``text``."""
+    # every unsafe category is one that str.isprintable() rejects: a printable text is safe
+    if text.isprintable():
+        return []
+    if allow_layout and text.translate(_NO_LAYOUT).isprintable():
+        return []
     return [(i, c) for i, c in enumerate(text) if is_unsafe(c, allow_layout=allow_layout)]
 
 
