@@ -217,14 +217,12 @@ class CodeIndex:
                 break
         if len(candidates) <= count:
             return sorted(candidates, key=lambda e: _closeness(wanted, e.notation))
-        # the shared prefix and the first differing character decide most places; the
-        # similarity ratio is computed only among the candidates tied at the last place kept
+        # the shared prefix and the first differing character decide most places: the
+        # similarity ratio is computed only for the candidates that may be kept
         ranked = sorted(candidates, key=lambda e: _prefix_closeness(wanted, e.notation))
-        tie = _prefix_closeness(wanted, ranked[count - 1].notation)
-        kept = [e for e in ranked if _prefix_closeness(wanted, e.notation) < tie]
-        tied = [e for e in ranked if _prefix_closeness(wanted, e.notation) == tie]
-        tied.sort(key=lambda e: _closeness(wanted, e.notation))
-        return (kept + tied)[:count]
+        last = _prefix_closeness(wanted, ranked[count - 1].notation)
+        kept = [e for e in ranked if _prefix_closeness(wanted, e.notation) <= last]
+        return sorted(kept, key=lambda e: _closeness(wanted, e.notation))[:count]
 
     def entries(self) -> Iterable[CodeEntry]:
         """Every chapter, block and code, groups first, each in release order."""
