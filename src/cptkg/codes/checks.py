@@ -49,6 +49,8 @@ CODE_USES: dict[URIRef, tuple[str, bool]] = {
 CODE_CLASSES: dict[URIRef, str] = {CPTKG.ICD10CMCode: ICD10CM, CPTKG.PlaceOfServiceCode: POS}
 #: Local-name prefixes of code IRIs (``kg:icd10cm-G51.0``, ``kg:pos-21``).
 IRI_PREFIXES: dict[str, str] = {ICD10CM: str(KG) + "icd10cm-", POS: str(KG) + "pos-"}
+#: How many distinct codes not in their release are given the closest codes of the release.
+SUGGESTED_CODES = 20
 _SYSTEM_NAMES = {ICD10CM: "ICD-10-CM", POS: "place-of-service"}
 
 
@@ -89,14 +91,19 @@ def notation_of(graph: Graph, code: Node, system: str) -> str | None:
 def check_graph(graph: Graph, *, on: dt.date | None = None) -> list[CodeProblem]:
     """Problems of every code ``graph`` uses (through :data:`CODE_USES`) or declares (nodes
     of :data:`CODE_CLASSES`), checked against the release in force on the using subject's
-    ``cptkg:effectiveDate`` (else ``on``, else the newest release)."""
+    ``cptkg:effectiveDate`` (else ``on``, else the newest release).
+
+    Each distinct code is looked up once per release (in batches), and the closest codes of
+    a code not in its release are found once per distinct code, for the first
+    :data:`SUGGESTED_CODES` such codes only (in order of system and notation)."""
     checker = _Checker(graph, on)
     for predicate, (system, needs_billable) in CODE_USES.items():
         for subject, code in graph.subject_objects(predicate):
-            checker.check_use(subject, predicate, code, system, needs_billable)
+            checker.add_use(subject, predicate, code, system, needs_billable)
     for cls, system in CODE_CLASSES.items():
         for code in set(graph.subjects(RDF.type, cls)):
-            checker.check_declared(code, system)
+            checker.add_use(code, None, code, system, False)
+    checker.run()
     return sorted(checker.problems, key=_sort_key)
 
 
@@ -138,16 +145,34 @@ def _sort_key(p: CodeProblem) -> tuple[str, str, str, str]:
     return (str(p.subject), p.notation, str(p.predicate or ""), p.rule)
 
 
+@dataclass(frozen=True)
+class _Use:
+    """One code used by a subject through a property (``predicate`` None: a declared code)."""
+
+    subject: Node
+    predicate: URIRef | None
+    code: Node
+    system: str
+    notation: str
+    needs_billable: bool
+    release: Release
+
+
 class _Checker:
     def __init__(self, graph: Graph, on: dt.date | None) -> None:
         self.graph = graph
         self.on = on
         self.problems: list[CodeProblem] = []
+        self.uses: list[_Use] = []
         self._noted: set[tuple[Node, str]] = set()
         self._indexes: dict[Release, CodeIndex] = {}
         self._releases: dict[tuple[str, dt.date | None], tuple[Release, str | None]] = {}
+        self._entries: dict[tuple[Release, str], CodeEntry] = {}
+        #: (closest codes, their text in the message), None beyond :data:`SUGGESTED_CODES`
+        self._closest: dict[tuple[Release, str], tuple[tuple[str, ...], str] | None] = {}
+        self._billable: dict[tuple[Release, str], tuple[int, tuple[CodeEntry, ...]]] = {}
 
-    def _release(self, subject: Node, system: str) -> tuple[CodeIndex, Release]:
+    def _release(self, subject: Node, system: str) -> Release:
         day = self.on
         value = self.graph.value(subject, CPTKG.effectiveDate)
         if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
@@ -171,51 +196,96 @@ class _Checker:
                     release.label,
                 )
             )
+        return release
+
+    def _index(self, release: Release) -> CodeIndex:
         if release not in self._indexes:
             self._indexes[release] = open_index(release)
-        return self._indexes[release], release
+        return self._indexes[release]
 
-    def check_use(
-        self, subject: Node, predicate: URIRef, code: Node, system: str, needs_billable: bool
+    def add_use(
+        self,
+        subject: Node,
+        predicate: URIRef | None,
+        code: Node,
+        system: str,
+        needs_billable: bool,
     ) -> None:
+        """Note one use (``predicate`` None: the declared code node ``code``)."""
         notation = notation_of(self.graph, code, system)
         if notation is None:
             return  # not a code IRI of ours: the SHACL shapes report it
-        index, release = self._release(subject, system)
-        entry = index.get(normalise_notation(system, notation))
-        where = f"{_SYSTEM_NAMES[system]} code {notation}"
-        if entry is None or entry.is_group:
-            self._not_in_release(index, release, subject, predicate, code, system, notation)
-        elif needs_billable and not entry.billable:
-            total = index.count_billable_under(entry.notation)
-            some = index.billable_under(entry.notation, limit=5)
-            listed = ", ".join(e.notation for e in some) + (", ..." if total > len(some) else "")
-            self.problems.append(
-                CodeProblem(
-                    NOT_BILLABLE,
-                    "Violation",
-                    f"{where} ({entry.label}) is a category in {release.label}, not a billable "
-                    f"code: {total} billable codes lie under it ({listed}); list the billable "
-                    f"codes, or the whole category with cptkg:supportingDiagnosisCategory",
-                    system,
-                    notation,
-                    subject,
-                    predicate,
-                    code,
-                    release.label,
-                    tuple(e.notation for e in some),
-                )
-            )
+        release = self._release(subject, system)
+        self.uses.append(_Use(subject, predicate, code, system, notation, needs_billable, release))
 
-    def check_declared(self, code: Node, system: str) -> None:
-        notation = notation_of(self.graph, code, system)
-        if notation is None:
-            return
-        index, release = self._release(code, system)
-        entry = index.get(normalise_notation(system, notation))
-        if entry is None or entry.is_group:
-            self._not_in_release(index, release, code, None, code, system, notation)
-            return
+    def run(self) -> None:
+        """Check every noted use: look-ups batched per release, the closest codes found once
+        per distinct unknown code and for the first :data:`SUGGESTED_CODES` only."""
+        wanted: dict[Release, set[str]] = {}
+        for use in self.uses:
+            wanted.setdefault(use.release, set()).add(normalise_notation(use.system, use.notation))
+        for release, notations in wanted.items():
+            for notation, entry in self._index(release).get_many(notations).items():
+                self._entries[(release, notation)] = entry
+        unknown = sorted(
+            {
+                (use.system, use.notation, use.release.label, use.release)
+                for use in self.uses
+                if self._entry(use) is None
+            },
+            key=lambda u: u[:3],
+        )
+        for rank, (_, notation, _, release) in enumerate(unknown):
+            if rank < SUGGESTED_CODES:
+                index = self._index(release)
+                closest = tuple(e.notation for e in index.suggest(notation))
+                described = ", ".join(_described(index, closest))
+                self._closest[(release, notation)] = (closest, described)
+            else:
+                self._closest[(release, notation)] = None
+        for use in self.uses:
+            entry = self._entry(use)
+            if entry is None:
+                self._not_in_release(use)
+            elif use.predicate is None:
+                self._check_declared(use, entry)
+            elif use.needs_billable and not entry.billable:
+                self._not_billable(use, entry)
+
+    def _entry(self, use: _Use) -> CodeEntry | None:
+        entry = self._entries.get((use.release, normalise_notation(use.system, use.notation)))
+        return None if entry is None or entry.is_group else entry
+
+    def _not_billable(self, use: _Use, entry: CodeEntry) -> None:
+        key = (use.release, entry.notation)
+        if key not in self._billable:
+            index = self._index(use.release)
+            self._billable[key] = (
+                index.count_billable_under(entry.notation),
+                tuple(index.billable_under(entry.notation, limit=5)),
+            )
+        total, some = self._billable[key]
+        listed = ", ".join(e.notation for e in some) + (", ..." if total > len(some) else "")
+        where = f"{_SYSTEM_NAMES[use.system]} code {use.notation}"
+        self.problems.append(
+            CodeProblem(
+                NOT_BILLABLE,
+                "Violation",
+                f"{where} ({entry.label}) is a category in {use.release.label}, not a billable "
+                f"code: {total} billable codes lie under it ({listed}); list the billable "
+                f"codes, or the whole category with cptkg:supportingDiagnosisCategory",
+                use.system,
+                use.notation,
+                use.subject,
+                use.predicate,
+                use.code,
+                use.release.label,
+                tuple(e.notation for e in some),
+            )
+        )
+
+    def _check_declared(self, use: _Use, entry: CodeEntry) -> None:
+        code, system, notation, release = use.code, use.system, use.notation, use.release
         for label in self.graph.objects(code, SKOS.prefLabel):
             if str(label) != entry.label:
                 self.problems.append(
@@ -251,30 +321,29 @@ class _Checker:
                 )
             )
 
-    def _not_in_release(
-        self,
-        index: CodeIndex,
-        release: Release,
-        subject: Node,
-        predicate: URIRef | None,
-        code: Node,
-        system: str,
-        notation: str,
-    ) -> None:
-        suggestions = tuple(e.notation for e in index.suggest(notation))
-        closest = "; closest codes: " + ", ".join(_described(index, suggestions))
+    def _not_in_release(self, use: _Use) -> None:
+        closest = self._closest[(use.release, use.notation)]
+        message = f"{_SYSTEM_NAMES[use.system]} code {use.notation} is not in {use.release.label}"
+        suggestions: tuple[str, ...] = ()
+        if closest is None:
+            message += (
+                f"; closest codes are listed for the first {SUGGESTED_CODES} codes not in "
+                "their release only"
+            )
+        elif closest[0]:
+            suggestions = closest[0]
+            message += "; closest codes: " + closest[1]
         self.problems.append(
             CodeProblem(
                 NOT_IN_RELEASE,
                 "Violation",
-                f"{_SYSTEM_NAMES[system]} code {notation} is not in {release.label}"
-                + (closest if suggestions else ""),
-                system,
-                notation,
-                subject,
-                predicate,
-                code,
-                release.label,
+                message,
+                use.system,
+                use.notation,
+                use.subject,
+                use.predicate,
+                use.code,
+                use.release.label,
                 suggestions,
             )
         )

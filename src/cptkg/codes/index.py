@@ -26,6 +26,8 @@ from cptkg.codes.releases import ICD10CM, Release
 from cptkg.errors import CptkgError
 
 SCHEMA_VERSION = "1"
+#: Most notations bound into one ``IN`` list (SQLite allows 999 host parameters at least).
+BATCH = 500
 _UNDOTTED = re.compile(r"[A-Z][0-9][0-9A-Z][0-9A-Z]{1,4}")
 
 _SCHEMA = """
@@ -118,6 +120,25 @@ class CodeIndex:
             ).fetchone()
         return _entry(row) if row else None
 
+    def get_many(self, notations: Iterable[str]) -> dict[str, CodeEntry]:
+        """:meth:`get` of every notation in ``notations`` at once (a few ``IN`` queries of
+        at most :data:`BATCH` notations each): the entries found, keyed by notation."""
+        wanted = sorted(set(notations))
+        found: dict[str, CodeEntry] = {}
+        for table, billable in (("codes", "billable"), ("groups_", "0")):
+            rest = [n for n in wanted if n not in found]
+            for start in range(0, len(rest), BATCH):
+                chunk = rest[start : start + BATCH]
+                marks = ", ".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT notation, kind, label, parent, {billable} FROM {table} "
+                    f"WHERE notation IN ({marks})",
+                    chunk,
+                )
+                for row in rows:
+                    found[str(row[0])] = _entry(row)
+        return found
+
     def lookup(self, text: str) -> CodeEntry | None:
         """:meth:`get` after :func:`normalise_notation`."""
         return self.get(normalise_notation(self.release.system, text))
@@ -194,7 +215,14 @@ class CodeIndex:
             candidates = self.billable_under(wanted[:end], limit=2000)
             if len(candidates) >= count:
                 break
-        return sorted(candidates, key=lambda e: _closeness(wanted, e.notation))[:count]
+        if len(candidates) <= count:
+            return sorted(candidates, key=lambda e: _closeness(wanted, e.notation))
+        # the shared prefix and the first differing character decide most places: the
+        # similarity ratio is computed only for the candidates that may be kept
+        ranked = sorted(candidates, key=lambda e: _prefix_closeness(wanted, e.notation))
+        last = _prefix_closeness(wanted, ranked[count - 1].notation)
+        kept = [e for e in ranked if _prefix_closeness(wanted, e.notation) <= last]
+        return sorted(kept, key=lambda e: _closeness(wanted, e.notation))[:count]
 
     def entries(self) -> Iterable[CodeEntry]:
         """Every chapter, block and code, groups first, each in release order."""
@@ -212,14 +240,19 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _closeness(wanted: str, notation: str) -> tuple[int, int, float, str]:
+def _prefix_closeness(wanted: str, notation: str) -> tuple[int, int]:
     common = len(os.path.commonprefix([wanted, notation]))
-    ratio = difflib.SequenceMatcher(None, wanted, notation).ratio()
     if common < len(wanted) and common < len(notation):
         gap = abs(ord(wanted[common]) - ord(notation[common]))
     else:
         gap = 0
-    return (-common, gap, -ratio, notation)
+    return (-common, gap)
+
+
+def _closeness(wanted: str, notation: str) -> tuple[int, int, float, str]:
+    common, gap = _prefix_closeness(wanted, notation)
+    ratio = difflib.SequenceMatcher(None, wanted, notation).ratio()
+    return (common, gap, -ratio, notation)
 
 
 def _entry(row: tuple[object, ...]) -> CodeEntry:
