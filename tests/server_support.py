@@ -47,21 +47,26 @@ def wait_gone(pid: int, seconds: float = 10.0) -> bool:
     return _process_gone(pid)
 
 
+def require_binary(binary: str | None, missing: str) -> str:
+    """``binary``; when it is None, the test fails in CI and is skipped elsewhere, saying
+    ``missing`` (what is not installed and how to install it)."""
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail(missing + "; CI is set, so this is a failure, not a skip")
+        pytest.skip(missing)
+    return binary
+
+
 @pytest.fixture(scope="session")
 def oxigraph_binary() -> str:
     """The oxigraph executable; fails in CI, skips elsewhere when it is missing."""
     from cptkg.server import find_oxigraph
 
-    binary = find_oxigraph()
-    if binary is None:
-        reason = (
-            "the oxigraph server binary is not installed "
-            "(pip install -e '.[test]' installs the PyPI package oxigraph)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI is set, so this is a failure, not a skip")
-        pytest.skip(reason)
-    return binary
+    return require_binary(
+        find_oxigraph(),
+        "the oxigraph server binary is not installed "
+        "(pip install -e '.[test]' installs the PyPI package oxigraph)",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from cptkg.engines.oxigraph_engine import OxigraphEngine
+from cptkg.engines.oxigraph_engine import OxigraphEngine, to_oxigraph
 from cptkg.shacl.compiler import CLAIMED, CORE_COMPONENTS, UNCLAIMED, components_used, path_sparql
 from cptkg.shacl.sparql_runner import validate_engine
 
@@ -168,27 +168,11 @@ def expected_report(test: W3CTest) -> tuple[bool, set[tuple]]:
     return conforms, keys
 
 
-def from_rdflib(term: Node) -> ox.NamedNode | ox.Literal | ox.BlankNode:
-    """An rdflib term as the equal pyoxigraph term (blank nodes keep their ids, which the
-    single-file tests compare)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    raise TypeError(f"unsupported term {term!r}")
-
-
 def compiled_report(test: W3CTest) -> tuple[bool, set[tuple], list[str]]:
     data = _graph(test.data_file)
     shapes = _graph(test.shapes_file)
     store = ox.Store()
-    store.extend(ox.Quad(*(from_rdflib(t) for t in triple)) for triple in data)  # type: ignore[misc]
+    store.extend(ox.Quad(*(to_oxigraph(t) for t in triple)) for triple in data)  # type: ignore[misc]
     compiled = validate_engine(OxigraphEngine(store), shapes, Graph(), progress=False)
     keys = {
         (

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from cptkg.server import free_port
-from server_support import wait_gone
+from server_support import require_binary, wait_gone
 
 #: The binary of Debian's virtuoso-opensource-7 package.
 BINARY = "virtuoso-t"
@@ -207,16 +207,11 @@ class VirtuosoServer:
 @pytest.fixture(scope="session")
 def virtuoso_binary() -> str:
     """virtuoso-t; fails in CI, skips elsewhere when it is missing."""
-    binary = find_virtuoso()
-    if binary is None:
-        reason = (
-            "Virtuoso is not installed (Debian: apt-get install virtuoso-opensource; "
-            ".ci/run installs it)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI is set, so this is a failure, not a skip")
-        pytest.skip(reason)
-    return binary
+    return require_binary(
+        find_virtuoso(),
+        "Virtuoso is not installed (Debian: apt-get install virtuoso-opensource; "
+        ".ci/run installs it)",
+    )
 
 
 @pytest.fixture(scope="session")

@@ -88,6 +88,22 @@ def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
     raise TypeError(f"unsupported term {term!r}")  # RDF-star triples: not used by cptkg
 
 
+def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as the equal pyoxigraph term (blank nodes keep their ids); the inverse
+    of :func:`to_rdflib`."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
 class _CountingReader:
     """A binary file wrapper reporting bytes read to a progress bar."""
 

@@ -41,7 +41,7 @@ from rdflib.term import Node
 from cptkg import paths as _paths
 from cptkg.codes.checks import RELEASE_NOT_IN_FORCE, CodeProblem, add_to_validation, check_graph
 from cptkg.codes.rdf import used_code_triples
-from cptkg.engines.oxigraph_engine import OxigraphEngine
+from cptkg.engines.oxigraph_engine import OxigraphEngine, to_oxigraph
 from cptkg.errors import InputError
 from cptkg.intake.checks import (
     existing_policy_changed,
@@ -152,31 +152,17 @@ def _union(*graphs: Graph) -> Graph:
     return out
 
 
-def _ox_term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(t, URIRef):
-        return ox.NamedNode(str(t))
-    if isinstance(t, BNode):
-        return ox.BlankNode(str(t))
-    if isinstance(t, Literal):
-        if t.language:
-            return ox.Literal(str(t), language=t.language)
-        if t.datatype is not None:
-            return ox.Literal(str(t), datatype=ox.NamedNode(str(t.datatype)))
-        return ox.Literal(str(t))
-    raise ValueError(f"not an RDF term: {t!r}")
-
-
 def oxigraph_copy(*graphs: Iterable[Triple]) -> OxigraphEngine:
     """An in-memory :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` holding the
     triples of ``graphs`` (Graphs or lists of triples); ValueError if Oxigraph refuses a
-    term."""
+    term, TypeError for one that is no RDF term."""
     store = ox.Store()
     terms: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
 
     def term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         found = terms.get(t)
         if found is None:
-            found = terms[t] = _ox_term(t)
+            found = terms[t] = to_oxigraph(t)
         return found
 
     quads = [ox.Quad(term(s), term(p), term(o)) for g in graphs for s, p, o in g]
@@ -192,7 +178,7 @@ def flagged_focus_nodes(
     refuses a term of the data (then every focus node needs pySHACL)."""
     try:
         engine = oxigraph_copy(*graphs, ontology)
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError):
         return None
     if compile_shapes(shapes, subclass_closure(engine)).fallback:
         return None
