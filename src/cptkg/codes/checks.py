@@ -5,24 +5,26 @@ descriptor must be the release's, verbatim.
 
 :func:`check_graph` is the entry point for every path where codes enter (validation of the
 shipped graph, of new files, of CSV intake): it returns one :class:`CodeProblem` per code and
-use, each with its rule, severity and message. :func:`add_to_validation` merges them into a
-SHACL :class:`~cptkg.shacl.report.ValidationResult`.
+use, each with its rule, severity and message; :func:`check_engine` does the same for the
+graph an engine holds, reading what the checks need with one SELECT. :func:`add_to_validation`
+merges the problems into a SHACL :class:`~cptkg.shacl.report.ValidationResult` as plain
+findings (the report graph gets them only when it is read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SH, SKOS
 from rdflib.term import Node
 
 from cptkg.codes.entry import CodeEntry
 from cptkg.codes.index import CodeIndex, normalise_notation, open_index
 from cptkg.codes.releases import ICD10CM, POS, Release, release_for
-from cptkg.engines.base import Engine
+from cptkg.engines.base import Engine, SelectResult
 from cptkg.errors import CptkgError
 from cptkg.namespaces import CPTKG, KG
 from cptkg.shacl.report import Finding, ValidationResult
@@ -77,7 +79,44 @@ class CodeProblem:
         return URIRef(RULE_BASE + self.rule)
 
 
-def notation_of(graph: Graph, code: Node, system: str) -> str | None:
+class CodeTriples:
+    """The triples the code checks read (:func:`code_triples_query`), indexed for the few
+    look-ups the checks make: the same answers as an rdflib Graph holding them, without
+    building one."""
+
+    def __init__(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        self._objects: dict[tuple[Node, Node], list[Node]] = {}
+        self._pairs: dict[Node, list[tuple[Node, Node]]] = {}
+        for s, p, o in triples:
+            self._objects.setdefault((s, p), []).append(o)
+            self._pairs.setdefault(p, []).append((s, o))
+
+    def __len__(self) -> int:
+        return sum(len(objects) for objects in self._objects.values())
+
+    def value(self, subject: Node, predicate: Node) -> Node | None:
+        """One value of ``predicate`` on ``subject`` (None: none)."""
+        found = self._objects.get((subject, predicate))
+        return found[0] if found else None
+
+    def objects(self, subject: Node, predicate: Node) -> Iterator[Node]:
+        """The values of ``predicate`` on ``subject``."""
+        return iter(self._objects.get((subject, predicate), ()))
+
+    def subject_objects(self, predicate: Node) -> Iterator[tuple[Node, Node]]:
+        """The (subject, object) pairs of ``predicate``."""
+        return iter(self._pairs.get(predicate, ()))
+
+    def subjects(self, predicate: Node, obj: Node) -> Iterator[Node]:
+        """The subjects with ``predicate`` ``obj``."""
+        return (s for s, o in self._pairs.get(predicate, ()) if o == obj)
+
+
+#: What the code checks read: an rdflib Graph, or the triples read from an engine.
+CodeSource = Graph | CodeTriples
+
+
+def notation_of(graph: CodeSource, code: Node, system: str) -> str | None:
     """The notation of a code node: its ``skos:notation``, else its IRI's local name."""
     value = graph.value(code, SKOS.notation)
     if value is not None:
@@ -88,14 +127,15 @@ def notation_of(graph: Graph, code: Node, system: str) -> str | None:
     return None
 
 
-def check_graph(graph: Graph, *, on: dt.date | None = None) -> list[CodeProblem]:
+def check_graph(graph: CodeSource, *, on: dt.date | None = None) -> list[CodeProblem]:
     """Problems of every code ``graph`` uses (through :data:`CODE_USES`) or declares (nodes
     of :data:`CODE_CLASSES`), checked against the release in force on the using subject's
     ``cptkg:effectiveDate`` (else ``on``, else the newest release).
 
-    Each distinct code is looked up once per release (in batches), and the closest codes of
-    a code not in its release are found once per distinct code, for the first
-    :data:`SUGGESTED_CODES` such codes only (in order of system and notation)."""
+    Each distinct code is looked up once per release (in batches) and judged once per
+    release and kind of use, and the closest codes of a code not in its release are found
+    once per distinct code, for the first :data:`SUGGESTED_CODES` such codes only (in order
+    of system and notation)."""
     checker = _Checker(graph, on)
     for predicate, (system, needs_billable) in CODE_USES.items():
         for subject, code in graph.subject_objects(predicate):
@@ -107,12 +147,12 @@ def check_graph(graph: Graph, *, on: dt.date | None = None) -> list[CodeProblem]
     return sorted(checker.problems, key=_sort_key)
 
 
-def code_graph_query() -> str:
-    """The CONSTRUCT query of what :func:`check_graph` reads: every code use (through
-    :data:`CODE_USES`) with the used code's notation and the user's effective date, and every
-    declared code node (:data:`CODE_CLASSES`) with its types, notation, descriptor, billable
-    flag and effective date. Few UNION branches and no VALUES joins: rdflib parses and
-    evaluates those slowly."""
+def code_triples_query() -> str:
+    """The SELECT of the triples :func:`check_graph` reads, as ``?s ?p ?o``: every code use
+    (through :data:`CODE_USES`) with the used code's notation and the user's effective date,
+    and every declared code node (:data:`CODE_CLASSES`) with its types, notation, descriptor,
+    billable flag and effective date. Few UNION branches and no VALUES joins: rdflib parses
+    and evaluates those slowly."""
     notation, effective = SKOS.notation.n3(), CPTKG.effectiveDate.n3()
     uses = "|".join(u.n3() for u in CODE_USES)
     read = ", ".join(
@@ -124,21 +164,21 @@ def code_graph_query() -> str:
     branches.append(f"{{ ?s {uses} ?x . ?s {effective} ?o . BIND({effective} AS ?p) }}")
     declared = " UNION ".join(f"{{ ?s a {c.n3()} }}" for c in CODE_CLASSES)
     branches.append(f"{{ {{ {declared} }} ?s ?p ?o . FILTER(?p IN ({read})) }}")
-    return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+    return "SELECT DISTINCT ?s ?p ?o WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
-def code_graph(engine: Engine) -> Graph:
-    """The small graph :func:`check_graph` needs, read from ``engine`` with one CONSTRUCT
-    (:func:`code_graph_query`), so the code checks run the same on every engine."""
-    found = engine.query(code_graph_query())
-    if not isinstance(found, Graph):
-        raise CptkgError(f"the {engine.name} engine answered a CONSTRUCT without a graph")
-    return found
+def code_triples(engine: Engine) -> CodeTriples:
+    """The triples :func:`check_graph` needs, read from ``engine`` with one SELECT
+    (:func:`code_triples_query`), so the code checks run the same on every engine."""
+    found = engine.query(code_triples_query())
+    if not isinstance(found, SelectResult):
+        raise CptkgError(f"the {engine.name} engine answered a SELECT without rows")
+    return CodeTriples(row for row in found.rows if None not in row)  # type: ignore[misc]
 
 
 def check_engine(engine: Engine, *, on: dt.date | None = None) -> list[CodeProblem]:
-    """:func:`check_graph` on the graph held by ``engine`` (through :func:`code_graph`)."""
-    return check_graph(code_graph(engine), on=on)
+    """:func:`check_graph` on the graph held by ``engine`` (through :func:`code_triples`)."""
+    return check_graph(code_triples(engine), on=on)
 
 
 def _sort_key(p: CodeProblem) -> tuple[str, str, str, str]:
@@ -158,8 +198,13 @@ class _Use:
     release: Release
 
 
+#: The verdict on one code in one release for one kind of use: (rule, message, suggestions,
+#: entry); rule None: no problem (a declared code's descriptor and flag are checked apart).
+_Verdict = tuple[str | None, str, tuple[str, ...], CodeEntry | None]
+
+
 class _Checker:
-    def __init__(self, graph: Graph, on: dt.date | None) -> None:
+    def __init__(self, graph: CodeSource, on: dt.date | None) -> None:
         self.graph = graph
         self.on = on
         self.problems: list[CodeProblem] = []
@@ -167,12 +212,19 @@ class _Checker:
         self._noted: set[tuple[Node, str]] = set()
         self._indexes: dict[Release, CodeIndex] = {}
         self._releases: dict[tuple[str, dt.date | None], tuple[Release, str | None]] = {}
+        #: each subject's release per system (the date read once per subject)
+        self._subject_releases: dict[tuple[Node, str], Release] = {}
+        self._notations: dict[tuple[Node, str], str | None] = {}
         self._entries: dict[tuple[Release, str], CodeEntry] = {}
         #: (closest codes, their text in the message), None beyond :data:`SUGGESTED_CODES`
         self._closest: dict[tuple[Release, str], tuple[tuple[str, ...], str] | None] = {}
         self._billable: dict[tuple[Release, str], tuple[int, tuple[CodeEntry, ...]]] = {}
+        self._verdicts: dict[tuple[Release, str, str, bool, bool], _Verdict] = {}
 
     def _release(self, subject: Node, system: str) -> Release:
+        known = self._subject_releases.get((subject, system))
+        if known is not None:
+            return known
         day = self.on
         value = self.graph.value(subject, CPTKG.effectiveDate)
         if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
@@ -196,6 +248,7 @@ class _Checker:
                     release.label,
                 )
             )
+        self._subject_releases[(subject, system)] = release
         return release
 
     def _index(self, release: Release) -> CodeIndex:
@@ -212,15 +265,20 @@ class _Checker:
         needs_billable: bool,
     ) -> None:
         """Note one use (``predicate`` None: the declared code node ``code``)."""
-        notation = notation_of(self.graph, code, system)
+        key = (code, system)
+        if key in self._notations:
+            notation = self._notations[key]
+        else:
+            notation = self._notations[key] = notation_of(self.graph, code, system)
         if notation is None:
             return  # not a code IRI of ours: the SHACL shapes report it
         release = self._release(subject, system)
         self.uses.append(_Use(subject, predicate, code, system, notation, needs_billable, release))
 
     def run(self) -> None:
-        """Check every noted use: look-ups batched per release, the closest codes found once
-        per distinct unknown code and for the first :data:`SUGGESTED_CODES` only."""
+        """Check every noted use: look-ups batched per release, each distinct code judged
+        once per release and kind of use, the closest codes found once per distinct unknown
+        code and for the first :data:`SUGGESTED_CODES` only."""
         wanted: dict[Release, set[str]] = {}
         for use in self.uses:
             wanted.setdefault(use.release, set()).add(normalise_notation(use.system, use.notation))
@@ -231,7 +289,7 @@ class _Checker:
             {
                 (use.system, use.notation, use.release.label, use.release)
                 for use in self.uses
-                if self._entry(use) is None
+                if self._entry(use.release, use.system, use.notation) is None
             },
             key=lambda u: u[:3],
         )
@@ -244,19 +302,45 @@ class _Checker:
             else:
                 self._closest[(release, notation)] = None
         for use in self.uses:
-            entry = self._entry(use)
-            if entry is None:
-                self._not_in_release(use)
-            elif use.predicate is None:
+            declared = use.predicate is None
+            key = (use.release, use.system, use.notation, use.needs_billable, declared)
+            verdict = self._verdicts.get(key)
+            if verdict is None:
+                verdict = self._verdicts[key] = self._judge(use, declared)
+            rule, message, suggestions, entry = verdict
+            if rule is not None:
+                self.problems.append(
+                    CodeProblem(
+                        rule,
+                        "Violation",
+                        message,
+                        use.system,
+                        use.notation,
+                        use.subject,
+                        use.predicate,
+                        use.code,
+                        use.release.label,
+                        suggestions,
+                    )
+                )
+            elif declared and entry is not None:
                 self._check_declared(use, entry)
-            elif use.needs_billable and not entry.billable:
-                self._not_billable(use, entry)
 
-    def _entry(self, use: _Use) -> CodeEntry | None:
-        entry = self._entries.get((use.release, normalise_notation(use.system, use.notation)))
+    def _entry(self, release: Release, system: str, notation: str) -> CodeEntry | None:
+        entry = self._entries.get((release, normalise_notation(system, notation)))
         return None if entry is None or entry.is_group else entry
 
-    def _not_billable(self, use: _Use, entry: CodeEntry) -> None:
+    def _judge(self, use: _Use, declared: bool) -> _Verdict:
+        """The verdict on ``use``'s code, which holds for every use of it in its release of
+        the same kind (declared, or used where a billable code is or is not needed)."""
+        entry = self._entry(use.release, use.system, use.notation)
+        if entry is None:
+            return (NOT_IN_RELEASE, *self._not_in_release(use), None)
+        if not declared and use.needs_billable and not entry.billable:
+            return (NOT_BILLABLE, *self._not_billable(use, entry), entry)
+        return (None, "", (), entry)
+
+    def _not_billable(self, use: _Use, entry: CodeEntry) -> tuple[str, tuple[str, ...]]:
         key = (use.release, entry.notation)
         if key not in self._billable:
             index = self._index(use.release)
@@ -267,21 +351,11 @@ class _Checker:
         total, some = self._billable[key]
         listed = ", ".join(e.notation for e in some) + (", ..." if total > len(some) else "")
         where = f"{_SYSTEM_NAMES[use.system]} code {use.notation}"
-        self.problems.append(
-            CodeProblem(
-                NOT_BILLABLE,
-                "Violation",
-                f"{where} ({entry.label}) is a category in {use.release.label}, not a billable "
-                f"code: {total} billable codes lie under it ({listed}); list the billable "
-                f"codes, or the whole category with cptkg:supportingDiagnosisCategory",
-                use.system,
-                use.notation,
-                use.subject,
-                use.predicate,
-                use.code,
-                use.release.label,
-                tuple(e.notation for e in some),
-            )
+        return (
+            f"{where} ({entry.label}) is a category in {use.release.label}, not a billable "
+            f"code: {total} billable codes lie under it ({listed}); list the billable "
+            f"codes, or the whole category with cptkg:supportingDiagnosisCategory",
+            tuple(e.notation for e in some),
         )
 
     def _check_declared(self, use: _Use, entry: CodeEntry) -> None:
@@ -321,7 +395,7 @@ class _Checker:
                 )
             )
 
-    def _not_in_release(self, use: _Use) -> None:
+    def _not_in_release(self, use: _Use) -> tuple[str, tuple[str, ...]]:
         closest = self._closest[(use.release, use.notation)]
         message = f"{_SYSTEM_NAMES[use.system]} code {use.notation} is not in {use.release.label}"
         suggestions: tuple[str, ...] = ()
@@ -333,20 +407,7 @@ class _Checker:
         elif closest[0]:
             suggestions = closest[0]
             message += "; closest codes: " + closest[1]
-        self.problems.append(
-            CodeProblem(
-                NOT_IN_RELEASE,
-                "Violation",
-                message,
-                use.system,
-                use.notation,
-                use.subject,
-                use.predicate,
-                use.code,
-                use.release.label,
-                suggestions,
-            )
-        )
+        return message, suggestions
 
 
 def _described(index: CodeIndex, notations: Iterable[str]) -> list[str]:
@@ -369,22 +430,10 @@ def _explained(f: Finding, shown: set[tuple[Node, Node | None, Node]]) -> bool:
     )
 
 
-def _result_nodes(report: Graph, f: Finding) -> list[Node]:
-    """The ``sh:result`` nodes of ``report`` that state finding ``f``."""
-    found = []
-    for r in report.subjects(SH.focusNode, f.focus_node):
-        if (
-            report.value(r, SH.value) == f.value
-            and report.value(r, SH.resultPath) == f.path
-            and report.value(r, SH.sourceConstraintComponent) == f.constraint_component
-        ):
-            found.append(r)
-    return found
-
-
 def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> ValidationResult:
     """A copy of the :class:`~cptkg.shacl.report.ValidationResult` ``result`` with
-    ``problems`` added as findings (and as ``sh:result`` nodes of its report graph).
+    ``problems`` added as findings (and as ``sh:result`` nodes of its report graph, made
+    when the graph is read: :meth:`~cptkg.shacl.report.ValidationResult.with_results`).
 
     An ``sh:class`` result about a code use that a ``code-not-in-release`` problem reports
     is replaced by that problem. As in ``result``, :attr:`conforms` is false only with a
@@ -392,22 +441,9 @@ def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> 
     result."""
     if not problems:
         return result
-    report = Graph()
-    for prefix, ns in result.report_graph.namespaces():
-        report.bind(prefix, ns)
-    report += result.report_graph
-    node = next(report.subjects(RDF.type, SH.ValidationReport), None)
     shown = {(p.subject, p.predicate, p.code) for p in problems if p.rule == NOT_IN_RELEASE}
-    findings = []
-    for f in result.results:
-        if not _explained(f, shown):
-            findings.append(f)
-            continue
-        for r in _result_nodes(report, f):
-            report.remove((None, None, r))
-            report.remove((r, None, None))
-    for p in problems:
-        finding = Finding(
+    added = [
+        Finding(
             focus_node=p.subject,
             path=p.predicate,
             value=p.code,
@@ -417,20 +453,7 @@ def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> 
             message=p.message,
             severity_iri=SH[p.severity],
         )
-        findings.append(finding)
-        if node is not None:
-            r = BNode()
-            report.add((node, SH.result, r))
-            report.add((r, RDF.type, SH.ValidationResult))
-            report.add((r, SH.focusNode, p.subject))
-            if p.predicate is not None:
-                report.add((r, SH.resultPath, p.predicate))
-            report.add((r, SH.value, p.code))
-            report.add((r, SH.sourceShape, p.rule_iri))
-            report.add((r, SH.resultSeverity, SH[p.severity]))
-            report.add((r, SH.resultMessage, Literal(p.message)))
-    conforms = not any(f.severity == "Violation" for f in findings)
-    if node is not None:
-        report.set((node, SH.conforms, Literal(not findings)))
-    findings.sort(key=Finding.sort_key)
-    return ValidationResult(conforms, findings, report, result.namespaces)
+        for p in problems
+    ]
+    dropped = [f for f in result.results if _explained(f, shown)]
+    return result.with_results(added, dropped=dropped)

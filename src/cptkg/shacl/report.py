@@ -67,14 +67,54 @@ class Finding:
         )
 
 
+class _ReportGraph:
+    """The :attr:`ValidationResult.report_graph` field: the graph given, or for a result made
+    by :meth:`ValidationResult.with_results`, the graph with the added results, built when
+    it is first read (the Turtle report is written without it)."""
+
+    def __get__(self, obj: ValidationResult | None, owner: type | None = None) -> Graph:
+        if obj is None:
+            raise AttributeError("report_graph")  # a dataclass field without a default
+        state = obj.__dict__
+        changes: _Changes | None = state.pop("_changes", None)
+        if changes is not None:
+            state["_report_graph"] = changes.graph()
+        return state["_report_graph"]  # type: ignore[no-any-return]
+
+    def __set__(self, obj: ValidationResult, value: Graph) -> None:
+        obj.__dict__.pop("_changes", None)
+        obj.__dict__["_report_graph"] = value
+
+
 @dataclass
 class ValidationResult:
     """The outcome of :func:`validate`: conformance, sorted findings and the W3C report."""
 
     conforms: bool
     results: list[Finding]
-    report_graph: Graph
+    report_graph: Graph = _ReportGraph()  # type: ignore[assignment]
     namespaces: Graph = field(default_factory=lambda: bind_prefixes(Graph()))
+
+    def with_results(
+        self, added: list[Finding], *, dropped: list[Finding] | None = None
+    ) -> ValidationResult:
+        """A copy with the findings ``added`` and without the findings ``dropped``: results
+        sorted again, :attr:`conforms` as ever (no violation). In its report graph each
+        dropped finding's ``sh:result`` nodes (same focus node, value, path and component)
+        are removed, each added finding becomes an ``sh:result`` node of the report, and
+        ``sh:conforms`` is true only without any result; that graph is built when
+        :attr:`report_graph` is first read, while :meth:`to_turtle` writes the same report
+        from the findings directly, in time linear in their number."""
+        gone = set(dropped or ())
+        findings = [f for f in self.results if f not in gone] + list(added)
+        findings.sort(key=Finding.sort_key)
+        base = self.report_graph
+        nodes = [r for f in gone for r in _result_nodes(base, f)]
+        report = next(base.subjects(RDF.type, SH.ValidationReport), None)
+        conforms = not any(f.severity == "Violation" for f in findings)
+        copy = ValidationResult(conforms, findings, base, self.namespaces)
+        copy.__dict__["_changes"] = _Changes(base, report, nodes, list(added), not findings)
+        return copy
 
     @property
     def shacl_conforms(self) -> bool:
@@ -105,10 +145,17 @@ class ValidationResult:
     def to_turtle(self) -> str:
         """The W3C ``sh:ValidationReport`` graph as deterministic Turtle (blank nodes
         labelled by :func:`stable_bnode_labels`), written by :func:`turtle_text` in one pass
-        over the report: time linear in the number of results (up to sorting)."""
-        index = _subject_index(self.report_graph)
-        labels = stable_bnode_labels(self.report_graph, index)
-        return turtle_text(self.report_graph, labels, index)
+        over the report: time linear in the number of results (up to sorting). Results added
+        by :meth:`with_results` are written from their findings, the graph left unbuilt."""
+        changes: _Changes | None = self.__dict__.get("_changes")
+        if changes is not None:
+            index = changes.index()
+            prefixes = changes.namespaces()
+        else:
+            prefixes = self.report_graph
+            index = _subject_index(prefixes)
+        labels = stable_bnode_labels(prefixes, index)
+        return turtle_text(prefixes, labels, index)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: terms as N3 strings (full IRIs ``<...>``, literals with datatype
@@ -193,6 +240,88 @@ def _subject_index(g: Graph) -> SubjectIndex:
     for s, p, o in g:
         props.setdefault(s, []).append((p, o))
     return props
+
+
+def _result_nodes(report: Graph, f: Finding) -> list[Node]:
+    """The ``sh:result`` nodes of ``report`` that state finding ``f`` (same focus node,
+    value, path and constraint component)."""
+    found = []
+    for r in report.subjects(SH.focusNode, f.focus_node):
+        if (
+            report.value(r, SH.value) == f.value
+            and report.value(r, SH.resultPath) == f.path
+            and report.value(r, SH.sourceConstraintComponent) == f.constraint_component
+        ):
+            found.append(r)
+    return found
+
+
+def result_pairs(f: Finding) -> list[tuple[Node, Node]]:
+    """The (predicate, object) pairs of the ``sh:result`` node stating finding ``f``: type,
+    focus node, path, value, source shape and constraint component when known, severity,
+    message."""
+    pairs: list[tuple[Node, Node]] = [(RDF.type, SH.ValidationResult)]
+    if f.focus_node is not None:
+        pairs.append((SH.focusNode, f.focus_node))
+    if f.path is not None:
+        pairs.append((SH.resultPath, f.path))
+    if f.value is not None:
+        pairs.append((SH.value, f.value))
+    if f.source_shape is not None:
+        pairs.append((SH.sourceShape, f.source_shape))
+    if f.constraint_component is not None:
+        pairs.append((SH.sourceConstraintComponent, f.constraint_component))
+    pairs.append((SH.resultSeverity, f.severity_iri or SH[f.severity]))
+    pairs.append((SH.resultMessage, Literal(f.message)))
+    return pairs
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """Results added to and removed from a report graph (:meth:`ValidationResult.with_results`),
+    applied to a copy of the graph or to its subject index."""
+
+    base: Graph
+    #: the ``sh:ValidationReport`` node (None: the results are not written into the graph)
+    report: Node | None
+    dropped: list[Node]
+    added: list[Finding]
+    shacl_conforms: bool
+
+    def namespaces(self) -> Graph:
+        """An empty graph with the prefixes of the changed graph."""
+        g = Graph()
+        for prefix, ns in self.base.namespaces():
+            g.bind(prefix, ns)
+        return g
+
+    def index(self) -> SubjectIndex:
+        """The subject index of the changed graph (:func:`_subject_index`), built from the
+        base graph's and the added findings: one pass over each."""
+        props = _subject_index(self.base)
+        gone = set(self.dropped)
+        for node in gone:
+            props.pop(node, None)
+        if gone:
+            for s, pairs in props.items():
+                props[s] = [(p, o) for p, o in pairs if o not in gone]
+        props = {s: pairs for s, pairs in props.items() if pairs}
+        if self.report is None:
+            return props
+        report = props.setdefault(self.report, [])
+        report[:] = [(p, o) for p, o in report if p != SH.conforms]
+        report.append((SH.conforms, Literal(self.shacl_conforms)))
+        for f in self.added:
+            node = BNode()
+            report.append((SH.result, node))
+            props[node] = result_pairs(f)
+        return props
+
+    def graph(self) -> Graph:
+        """The changed graph."""
+        g = self.namespaces()
+        g.addN((s, p, o, g) for s, pairs in self.index().items() for p, o in pairs)
+        return g
 
 
 def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Node, BNode]:
