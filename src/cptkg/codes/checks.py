@@ -442,16 +442,18 @@ def add_to_validation(result: ValidationResult, problems: list[CodeProblem]) -> 
     if not problems:
         return result
     shown = {(p.subject, p.predicate, p.code) for p in problems if p.rule == NOT_IN_RELEASE}
+    rules = {p.rule: p.rule_iri for p in problems}  # each IRI made once
+    severities = {p.severity: SH[p.severity] for p in problems}
     added = [
         Finding(
             focus_node=p.subject,
             path=p.predicate,
             value=p.code,
-            source_shape=p.rule_iri,
+            source_shape=rules[p.rule],
             constraint_component=None,
             severity=p.severity,
             message=p.message,
-            severity_iri=SH[p.severity],
+            severity_iri=severities[p.severity],
         )
         for p in problems
     ]

@@ -24,6 +24,14 @@ from rdflib.term import Node
 from cptkg.namespaces import bind_prefixes
 from cptkg.textsafe import printable
 
+#: The report's terms, looked up once (a namespace's attribute look-up is slow).
+_TYPE = RDF.type
+_RESULT, _CONFORMS = SH.result, SH.conforms
+_VALIDATION_RESULT, _FOCUS = SH.ValidationResult, SH.focusNode
+_PATH, _VALUE = SH.resultPath, SH.value
+_SHAPE, _COMPONENT = SH.sourceShape, SH.sourceConstraintComponent
+_SEVERITY, _MESSAGE = SH.resultSeverity, SH.resultMessage
+
 #: Severities in report order (most severe first).
 SEVERITIES: tuple[str, ...] = ("Violation", "Warning", "Info")
 _SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
@@ -149,8 +157,8 @@ class ValidationResult:
         by :meth:`with_results` are written from their findings, the graph left unbuilt."""
         changes: _Changes | None = self.__dict__.get("_changes")
         if changes is not None:
-            index = changes.index()
             prefixes = changes.namespaces()
+            index = changes.index(inline=True)
         else:
             prefixes = self.report_graph
             index = _subject_index(prefixes)
@@ -231,8 +239,33 @@ class ValidationResult:
         return short_name(t, self.namespaces)
 
 
+class InlineNode:
+    """A blank node that only the report writers see, written inline where it is referenced
+    (once): its (predicate, object) pairs, no object a blank node, and the hash of its
+    content as :func:`stable_bnode_labels` computes it for a blank node. Results added to a
+    report are written so, without making blank nodes and graph triples of them."""
+
+    __slots__ = ("digest", "objects", "predicates")
+
+    def __init__(self, pairs: list[tuple[Node, Node]], n3: dict[Node, str]) -> None:
+        """``n3``: the N3 forms of terms met so far (filled as needed)."""
+        self.predicates = tuple(p for p, _o in pairs)
+        self.objects = [o for _p, o in pairs]
+        lines = []
+        for p, o in pairs:
+            ps, os_ = n3.get(p), n3.get(o)
+            if ps is None:
+                ps = n3[p] = p.n3()
+            if os_ is None:
+                os_ = n3[o] = o.n3()
+            lines.append(f"{ps} {os_}")
+        lines.sort()
+        self.digest = "_:" + hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()
+
+
 #: subject -> its (predicate, object) pairs: one pass over a graph, read by the report writers
-SubjectIndex = dict[Node, list[tuple[Node, Node]]]
+#: (an object may be an :class:`InlineNode`)
+SubjectIndex = dict[Node, list[tuple[Node, Node | InlineNode]]]
 
 
 def _subject_index(g: Graph) -> SubjectIndex:
@@ -256,23 +289,35 @@ def _result_nodes(report: Graph, f: Finding) -> list[Node]:
     return found
 
 
-def result_pairs(f: Finding) -> list[tuple[Node, Node]]:
+def _terms(f: Finding) -> tuple[Node | None, ...]:
+    """The terms of finding ``f`` that its ``sh:result`` node states."""
+    return (
+        f.focus_node,
+        f.path,
+        f.value,
+        f.source_shape,
+        f.constraint_component,
+        f.severity_iri,
+    )
+
+
+def result_pairs(f: Finding, message: Literal | None = None) -> list[tuple[Node, Node]]:
     """The (predicate, object) pairs of the ``sh:result`` node stating finding ``f``: type,
     focus node, path, value, source shape and constraint component when known, severity,
-    message."""
-    pairs: list[tuple[Node, Node]] = [(RDF.type, SH.ValidationResult)]
+    message (``message``: its literal, when the caller has it)."""
+    pairs: list[tuple[Node, Node]] = [(_TYPE, _VALIDATION_RESULT)]
     if f.focus_node is not None:
-        pairs.append((SH.focusNode, f.focus_node))
+        pairs.append((_FOCUS, f.focus_node))
     if f.path is not None:
-        pairs.append((SH.resultPath, f.path))
+        pairs.append((_PATH, f.path))
     if f.value is not None:
-        pairs.append((SH.value, f.value))
+        pairs.append((_VALUE, f.value))
     if f.source_shape is not None:
-        pairs.append((SH.sourceShape, f.source_shape))
+        pairs.append((_SHAPE, f.source_shape))
     if f.constraint_component is not None:
-        pairs.append((SH.sourceConstraintComponent, f.constraint_component))
-    pairs.append((SH.resultSeverity, f.severity_iri or SH[f.severity]))
-    pairs.append((SH.resultMessage, Literal(f.message)))
+        pairs.append((_COMPONENT, f.constraint_component))
+    pairs.append((_SEVERITY, f.severity_iri or SH[f.severity]))
+    pairs.append((_MESSAGE, Literal(f.message) if message is None else message))
     return pairs
 
 
@@ -295,9 +340,10 @@ class _Changes:
             g.bind(prefix, ns)
         return g
 
-    def index(self) -> SubjectIndex:
+    def index(self, *, inline: bool = False) -> SubjectIndex:
         """The subject index of the changed graph (:func:`_subject_index`), built from the
-        base graph's and the added findings: one pass over each."""
+        base graph's and the added findings: one pass over each. With ``inline``, an added
+        result none of whose terms is a blank node is an :class:`InlineNode`."""
         props = _subject_index(self.base)
         gone = set(self.dropped)
         for node in gone:
@@ -309,12 +355,22 @@ class _Changes:
         if self.report is None:
             return props
         report = props.setdefault(self.report, [])
-        report[:] = [(p, o) for p, o in report if p != SH.conforms]
-        report.append((SH.conforms, Literal(self.shacl_conforms)))
-        for f in self.added:
-            node = BNode()
-            report.append((SH.result, node))
-            props[node] = result_pairs(f)
+        report[:] = [(p, o) for p, o in report if p != _CONFORMS]
+        report.append((_CONFORMS, Literal(self.shacl_conforms)))
+        fresh = str(BNode())  # new blank nodes, numbered after one fresh label
+        n3: dict[Node, str] = {}
+        messages: dict[str, Literal] = {}
+        for i, f in enumerate(self.added):
+            message = messages.get(f.message)
+            if message is None:
+                message = messages[f.message] = Literal(f.message)
+            pairs = result_pairs(f, message)
+            if inline and not any(isinstance(t, BNode) for t in _terms(f)):
+                report.append((_RESULT, InlineNode(pairs, n3)))
+            else:
+                node = BNode(f"{fresh}r{i}")
+                report.append((_RESULT, node))
+                props[node] = pairs
         return props
 
     def graph(self) -> Graph:
@@ -324,7 +380,9 @@ class _Changes:
         return g
 
 
-def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Node, BNode]:
+def stable_bnode_labels(
+    g: Graph, index: SubjectIndex | None = None
+) -> dict[Node | InlineNode, BNode]:
     """Blank node -> a label that depends only on the graph's content, not on the labels the
     parser or validator chose: blank nodes are visited depth first from the ones nothing
     points to, each node's children in order of (predicate, hash of the child's content).
@@ -332,20 +390,27 @@ def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Nod
     with identical content may swap labels, which leaves the serialisation unchanged.
     ``index`` is ``g``'s subject index when the caller has it already."""
     props = index if index is not None else _subject_index(g)
-    pointed = {o for pairs in props.values() for _p, o in pairs if isinstance(o, BNode)}
-    digests: dict[Node, str] = {}
+    blank = (BNode, InlineNode)
+    pointed = {o for pairs in props.values() for _p, o in pairs if isinstance(o, blank)}
+    #: blank node -> the hash of its content; any other term -> its N3 form
+    digests: dict[Node | InlineNode, str] = {
+        o: o.digest for o in pointed if isinstance(o, InlineNode)
+    }
 
-    def digest(node: Node) -> str:
+    def digest(node: Node | InlineNode) -> str:
+        found = digests.get(node)
+        if found is not None:
+            return found
         if not isinstance(node, BNode):
-            return node.n3()
-        if node not in digests:
-            digests[node] = ""  # a cycle contributes nothing
-            parts = sorted(f"{p.n3()} {digest(o)}" for p, o in props.get(node, ()))
-            digests[node] = "_:" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
-        return digests[node]
+            found = digests[node] = node.n3()
+            return found
+        digests[node] = ""  # a cycle contributes nothing
+        parts = sorted(f"{digest(p)} {digest(o)}" for p, o in props.get(node, ()))
+        found = digests[node] = "_:" + hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
+        return found
 
     bnodes = {s for s in props if isinstance(s, BNode)} | pointed
-    labels: dict[Node, BNode] = {}
+    labels: dict[Node | InlineNode, BNode] = {}
     for start in sorted(bnodes - pointed, key=digest) + sorted(bnodes, key=digest):
         stack = [start]
         while stack:
@@ -353,7 +418,7 @@ def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Nod
             if node in labels:
                 continue
             labels[node] = BNode(f"b{len(labels)}")
-            children = [(p, o) for p, o in props.get(node, ()) if isinstance(o, BNode)]
+            children = [(p, o) for p, o in props.get(node, ()) if o in bnodes]
             children.sort(key=lambda po: (str(po[0]), digest(po[1])), reverse=True)
             stack.extend(o for _p, o in children)
     return labels
@@ -363,15 +428,18 @@ def stable_bnode_labels(g: Graph, index: SubjectIndex | None = None) -> dict[Nod
 _SAFE_LOCAL = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-def turtle_text(g: Graph, labels: dict[Node, BNode], index: SubjectIndex | None = None) -> str:
+def turtle_text(
+    g: Graph, labels: dict[Node | InlineNode, BNode], index: SubjectIndex | None = None
+) -> str:
     """``g`` as Turtle with the given blank-node labels: the graph's prefixes, subjects in
     order (IRIs, then blank nodes nothing points to, then any other blank node), a blank node
-    that is the object of exactly one triple written inline as ``[ … ]`` under it. One pass
-    over the triples plus sorting; every term formatted once."""
+    that is the object of exactly one triple written inline as ``[ … ]`` under it (an
+    :class:`InlineNode` always). One pass over the triples plus sorting; every term
+    formatted once."""
     prefixes = {str(iri): prefix for prefix, iri in g.namespaces()}
-    names: dict[Node, str] = {}
+    names: dict[Node | InlineNode, str] = {}
 
-    def name(t: Node) -> str:
+    def name(t: Node | InlineNode) -> str:
         out = names.get(t)
         if out is None:
             if isinstance(t, URIRef):
@@ -385,6 +453,8 @@ def turtle_text(g: Graph, labels: dict[Node, BNode], index: SubjectIndex | None 
                     out = t.n3()
             elif isinstance(t, BNode):
                 out = f"_:{labels.get(t, t)}"
+            elif isinstance(t, InlineNode):
+                out = f"_:{labels[t]}"
             else:
                 out = t.n3()
             names[t] = out
@@ -399,25 +469,54 @@ def turtle_text(g: Graph, labels: dict[Node, BNode], index: SubjectIndex | None 
     written: set[Node] = set()
     lines: list[str] = []
 
+    keys: dict[Node, tuple[int, str]] = {}
+
     def key(t: Node) -> tuple[int, str]:
-        return (0 if t == RDF.type else 1, name(t))
+        found = keys.get(t)
+        if found is None:
+            found = keys[t] = (0 if t == _TYPE else 1, name(t))
+        return found
 
     def body(s: Node, indent: str) -> str:
         written.add(s)
-        by_pred: dict[Node, list[Node]] = {}
+        by_pred: dict[Node, list[Node | InlineNode]] = {}
         for p, o in props.get(s, []):
             by_pred.setdefault(p, []).append(o)
         parts = []
         for p in sorted(by_pred, key=key):
             objects = [obj(o, indent + "    ") for o in sorted(by_pred[p], key=name)]
-            verb = "a" if p == RDF.type else name(p)
+            verb = "a" if key(p)[0] == 0 else name(p)
             parts.append(f"{verb} " + ", ".join(objects))
         return f" ;\n{indent}".join(parts)
 
-    def obj(o: Node, indent: str) -> str:
+    def obj(o: Node | InlineNode, indent: str) -> str:
+        if isinstance(o, InlineNode):
+            return "[\n" + indent + "    " + inline(o, indent + "    ") + "\n" + indent + "]"
         if isinstance(o, BNode) and refs.get(o) == 1 and o not in written and o in props:
             return "[\n" + indent + "    " + body(o, indent + "    ") + "\n" + indent + "]"
         return name(o)
+
+    #: the predicates of inline nodes -> (verb, positions of its objects), in body's order
+    layouts: dict[tuple[Node, ...], list[tuple[str, list[int]]]] = {}
+
+    def inline(o: InlineNode, indent: str) -> str:
+        """:func:`body` of an inline node (its objects are no blank nodes)."""
+        layout = layouts.get(o.predicates)
+        if layout is None:
+            at: dict[Node, list[int]] = {}
+            for i, p in enumerate(o.predicates):
+                at.setdefault(p, []).append(i)
+            layout = layouts[o.predicates] = [
+                ("a" if key(p)[0] == 0 else name(p), at[p]) for p in sorted(at, key=key)
+            ]
+        objects = [name(x) for x in o.objects]
+        parts = [
+            f"{verb} {objects[where[0]]}"
+            if len(where) == 1
+            else f"{verb} " + ", ".join(sorted(objects[i] for i in where))
+            for verb, where in layout
+        ]
+        return f" ;\n{indent}".join(parts)
 
     bnodes = sorted((s for s in props if isinstance(s, BNode)), key=name)
     order = sorted((s for s in props if not isinstance(s, BNode)), key=name)
