@@ -54,6 +54,9 @@ IRI_PREFIXES: dict[str, str] = {ICD10CM: str(KG) + "icd10cm-", POS: str(KG) + "p
 #: How many distinct codes not in their release are given the closest codes of the release.
 SUGGESTED_CODES = 20
 _SYSTEM_NAMES = {ICD10CM: "ICD-10-CM", POS: "place-of-service"}
+#: The properties the checks read, looked up once (a namespace's attribute look-up is slow).
+_NOTATION, _PREF_LABEL = SKOS.notation, SKOS.prefLabel
+_EFFECTIVE, _BILLABLE = CPTKG.effectiveDate, CPTKG.billable
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,11 @@ class CodeTriples:
     building one."""
 
     def __init__(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """``triples``: a triple given more than once (from several named graphs) counts
+        once."""
         self._objects: dict[tuple[Node, Node], list[Node]] = {}
         self._pairs: dict[Node, list[tuple[Node, Node]]] = {}
-        for s, p, o in triples:
+        for s, p, o in dict.fromkeys(triples):
             self._objects.setdefault((s, p), []).append(o)
             self._pairs.setdefault(p, []).append((s, o))
 
@@ -118,7 +123,7 @@ CodeSource = Graph | CodeTriples
 
 def notation_of(graph: CodeSource, code: Node, system: str) -> str | None:
     """The notation of a code node: its ``skos:notation``, else its IRI's local name."""
-    value = graph.value(code, SKOS.notation)
+    value = graph.value(code, _NOTATION)
     if value is not None:
         return str(value)
     prefix = IRI_PREFIXES[system]
@@ -149,22 +154,20 @@ def check_graph(graph: CodeSource, *, on: dt.date | None = None) -> list[CodePro
 
 def code_triples_query() -> str:
     """The SELECT of the triples :func:`check_graph` reads, as ``?s ?p ?o``: every code use
-    (through :data:`CODE_USES`) with the used code's notation and the user's effective date,
-    and every declared code node (:data:`CODE_CLASSES`) with its types, notation, descriptor,
-    billable flag and effective date. Few UNION branches and no VALUES joins: rdflib parses
-    and evaluates those slowly."""
-    notation, effective = SKOS.notation.n3(), CPTKG.effectiveDate.n3()
-    uses = "|".join(u.n3() for u in CODE_USES)
-    read = ", ".join(
-        p.n3()
-        for p in (RDF.type, SKOS.notation, SKOS.prefLabel, CPTKG.billable, CPTKG.effectiveDate)
-    )
-    branches = [f"{{ ?s {u.n3()} ?o . BIND({u.n3()} AS ?p) }}" for u in CODE_USES]
-    branches.append(f"{{ ?x {uses} ?s . ?s {notation} ?o . BIND({notation} AS ?p) }}")
-    branches.append(f"{{ ?s {uses} ?x . ?s {effective} ?o . BIND({effective} AS ?p) }}")
+    (through :data:`CODE_USES`), every ``skos:notation`` and ``cptkg:effectiveDate`` (the
+    checks read those of the codes and of their users), and the types, descriptors and
+    billable flags of every declared code node (:data:`CODE_CLASSES`). One scan per property
+    and no joins (but the declared codes', which are few), no VALUES (rdflib parses and
+    evaluates those slowly) and no DISTINCT (:class:`CodeTriples` drops repeated rows)."""
+    read = (RDF.type, SKOS.prefLabel, CPTKG.billable)
+    branches = [
+        f"{{ ?s {p.n3()} ?o . BIND({p.n3()} AS ?p) }}"
+        for p in (*CODE_USES, SKOS.notation, CPTKG.effectiveDate)
+    ]
     declared = " UNION ".join(f"{{ ?s a {c.n3()} }}" for c in CODE_CLASSES)
-    branches.append(f"{{ {{ {declared} }} ?s ?p ?o . FILTER(?p IN ({read})) }}")
-    return "SELECT DISTINCT ?s ?p ?o WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+    listed = ", ".join(p.n3() for p in read)
+    branches.append(f"{{ {{ {declared} }} ?s ?p ?o . FILTER(?p IN ({listed})) }}")
+    return "SELECT ?s ?p ?o WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
 def code_triples(engine: Engine) -> CodeTriples:
@@ -173,7 +176,7 @@ def code_triples(engine: Engine) -> CodeTriples:
     found = engine.query(code_triples_query())
     if not isinstance(found, SelectResult):
         raise CptkgError(f"the {engine.name} engine answered a SELECT without rows")
-    return CodeTriples(row for row in found.rows if None not in row)  # type: ignore[misc]
+    return CodeTriples(found.rows)  # type: ignore[arg-type]
 
 
 def check_engine(engine: Engine, *, on: dt.date | None = None) -> list[CodeProblem]:
@@ -226,7 +229,7 @@ class _Checker:
         if known is not None:
             return known
         day = self.on
-        value = self.graph.value(subject, CPTKG.effectiveDate)
+        value = self.graph.value(subject, _EFFECTIVE)
         if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
             day = value.toPython()
         found = self._releases.get((system, day))
@@ -243,7 +246,7 @@ class _Checker:
                     system,
                     "",
                     subject,
-                    CPTKG.effectiveDate,
+                    _EFFECTIVE,
                     subject,
                     release.label,
                 )
@@ -279,17 +282,18 @@ class _Checker:
         """Check every noted use: look-ups batched per release, each distinct code judged
         once per release and kind of use, the closest codes found once per distinct unknown
         code and for the first :data:`SUGGESTED_CODES` only."""
+        distinct = {(use.release, use.system, use.notation) for use in self.uses}
         wanted: dict[Release, set[str]] = {}
-        for use in self.uses:
-            wanted.setdefault(use.release, set()).add(normalise_notation(use.system, use.notation))
+        for release, system, notation in distinct:
+            wanted.setdefault(release, set()).add(normalise_notation(system, notation))
         for release, notations in wanted.items():
             for notation, entry in self._index(release).get_many(notations).items():
                 self._entries[(release, notation)] = entry
         unknown = sorted(
             {
-                (use.system, use.notation, use.release.label, use.release)
-                for use in self.uses
-                if self._entry(use.release, use.system, use.notation) is None
+                (system, notation, release.label, release)
+                for release, system, notation in distinct
+                if self._entry(release, system, notation) is None
             },
             key=lambda u: u[:3],
         )
@@ -360,7 +364,7 @@ class _Checker:
 
     def _check_declared(self, use: _Use, entry: CodeEntry) -> None:
         code, system, notation, release = use.code, use.system, use.notation, use.release
-        for label in self.graph.objects(code, SKOS.prefLabel):
+        for label in self.graph.objects(code, _PREF_LABEL):
             if str(label) != entry.label:
                 self.problems.append(
                     CodeProblem(
@@ -371,13 +375,13 @@ class _Checker:
                         system,
                         notation,
                         code,
-                        SKOS.prefLabel,
+                        _PREF_LABEL,
                         code,
                         release.label,
                         (entry.label,),
                     )
                 )
-        flag = self.graph.value(code, CPTKG.billable)
+        flag = self.graph.value(code, _BILLABLE)
         if isinstance(flag, Literal) and bool(flag.toPython()) != entry.billable:
             self.problems.append(
                 CodeProblem(
@@ -389,7 +393,7 @@ class _Checker:
                     system,
                     notation,
                     code,
-                    CPTKG.billable,
+                    _BILLABLE,
                     code,
                     release.label,
                 )
