@@ -154,19 +154,21 @@ def check_graph(graph: CodeSource, *, on: dt.date | None = None) -> list[CodePro
 
 def code_triples_query() -> str:
     """The SELECT of the triples :func:`check_graph` reads, as ``?s ?p ?o``: every code use
-    (through :data:`CODE_USES`), every ``skos:notation`` and ``cptkg:effectiveDate`` (the
-    checks read those of the codes and of their users), and the types, descriptors and
-    billable flags of every declared code node (:data:`CODE_CLASSES`). One scan per property
-    and no joins (but the declared codes', which are few), no VALUES (rdflib parses and
-    evaluates those slowly) and no DISTINCT (:class:`CodeTriples` drops repeated rows)."""
-    read = (RDF.type, SKOS.prefLabel, CPTKG.billable)
-    branches = [
-        f"{{ ?s {p.n3()} ?o . BIND({p.n3()} AS ?p) }}"
-        for p in (*CODE_USES, SKOS.notation, CPTKG.effectiveDate)
-    ]
+    (through :data:`CODE_USES`), the ``skos:notation`` of every used or declared code, every
+    ``cptkg:effectiveDate`` (the checks read those of the codes' users and of declared
+    codes), and the types, descriptors and billable flags of every declared code node
+    (:data:`CODE_CLASSES`). One scan per property and no join but with the few distinct
+    codes; no VALUES (rdflib parses and evaluates those slowly) and no DISTINCT over the
+    rows (:class:`CodeTriples` drops repeated ones)."""
+    uses = "|".join(u.n3() for u in CODE_USES)
     declared = " UNION ".join(f"{{ ?s a {c.n3()} }}" for c in CODE_CLASSES)
-    listed = ", ".join(p.n3() for p in read)
-    branches.append(f"{{ {{ {declared} }} ?s ?p ?o . FILTER(?p IN ({listed})) }}")
+    codes = f"{{ SELECT DISTINCT ?s WHERE {{ {{ ?x {uses} ?s }} UNION {declared} }} }}"
+    notation, effective = _NOTATION.n3(), _EFFECTIVE.n3()
+    read = ", ".join(p.n3() for p in (RDF.type, _PREF_LABEL, _BILLABLE))
+    branches = [f"{{ ?s {u.n3()} ?o . BIND({u.n3()} AS ?p) }}" for u in CODE_USES]
+    branches.append(f"{{ {codes} ?s {notation} ?o . BIND({notation} AS ?p) }}")
+    branches.append(f"{{ ?s {effective} ?o . BIND({effective} AS ?p) }}")
+    branches.append(f"{{ {{ {declared} }} ?s ?p ?o . FILTER(?p IN ({read})) }}")
     return "SELECT ?s ?p ?o WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
