@@ -19,6 +19,8 @@ UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 LAYOUT = frozenset("\t\n\r")
 #: ``str.translate`` table deleting the layout controls.
 _NO_LAYOUT = str.maketrans("", "", "\t\n\r")
+#: ``str.translate`` table deleting what a multi-line text keeps as it is (tab, line feed).
+_NO_LINES = str.maketrans("", "", "\t\n")
 
 
 def is_unsafe(char: str, *, allow_layout: bool = False) -> bool:
@@ -38,6 +40,8 @@ def printable(text: str, *, multiline: bool = False) -> str:
     """``text`` with every unsafe character written as ``\\uXXXX``; with ``multiline``, tab and
     line feed are kept as they are (a multi-line message or report)."""
     if text.isprintable():  # no character of an "Other" or separator category
+        return text
+    if multiline and text.translate(_NO_LINES).isprintable():
         return text
     keep = "\t\n" if multiline else ""
     return "".join(escape_char(c) if c not in keep and is_unsafe(c) else c for c in text)

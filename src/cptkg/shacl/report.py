@@ -177,12 +177,17 @@ class ValidationResult:
         ``results`` listed (per severity, and ``total``)."""
         bnodes: dict[Node, str] = {}
 
+        n3: dict[Node, str] = {}  # each term formatted once
+
         def term(t: Node | None) -> str | None:
             if t is None:
                 return None
             if isinstance(t, BNode):
                 return bnodes.setdefault(t, f"_:b{len(bnodes)}")
-            return t.n3()
+            out = n3.get(t)
+            if out is None:
+                out = n3[t] = t.n3()
+            return out
 
         results = [
             {
@@ -222,16 +227,24 @@ class ValidationResult:
             f"Validation: {status} ({c['Violation']} violation(s), {c['Warning']} warning(s), "
             f"{c['Info']} info)"
         ]
+        names: dict[Node | None, str] = {}  # each term shortened once
+
+        def short(t: Node | None) -> str:
+            out = names.get(t)
+            if out is None:
+                out = names[t] = self._short(t)
+            return out
+
         for focus, findings in self.by_focus_node().items():
             lines.append("")
-            lines.append(f"{self._short(focus)}")
+            lines.append(f"{short(focus)}")
             for f in findings:
                 parts = [f"  [{f.severity}] {f.message}"]
                 if f.path is not None:
-                    parts.append(f"path: {f.path_text or self._short(f.path)}")
+                    parts.append(f"path: {f.path_text or short(f.path)}")
                 if f.value is not None:
-                    parts.append(f"value: {self._short(f.value)}")
-                parts.append(f"shape: {f.shape_text or self._short(f.source_shape)}")
+                    parts.append(f"value: {short(f.value)}")
+                parts.append(f"shape: {f.shape_text or short(f.source_shape)}")
                 lines.append(" | ".join(parts))
         return printable("\n".join(lines), multiline=True) + "\n"
 
