@@ -62,16 +62,26 @@ class Finding:
     #: the severity as reported (``sh:Violation``...; a custom severity keeps its IRI)
     severity_iri: Node | None = None
 
-    def sort_key(self) -> tuple[Any, ...]:
-        """Deterministic ordering: focus node, severity, path, component, value, message."""
+    def sort_key(self, keys: dict[Node, str] | None = None) -> tuple[Any, ...]:
+        """Deterministic ordering: focus node, severity, path, component, value, message.
+        ``keys``: the terms' sort keys computed so far, when sorting many findings."""
+
+        def key(t: Node | None) -> str:
+            if keys is None or t is None:
+                return _node_key(t)
+            found = keys.get(t)
+            if found is None:
+                found = keys[t] = _node_key(t)
+            return found
+
         return (
-            _node_key(self.focus_node),
+            key(self.focus_node),
             _SEVERITY_RANK.get(self.severity, len(SEVERITIES)),
-            self.path_text or _node_key(self.path),
-            _node_key(self.constraint_component),
-            _node_key(self.value),
+            self.path_text or key(self.path),
+            key(self.constraint_component),
+            key(self.value),
             self.message,
-            self.shape_text or _node_key(self.source_shape),
+            self.shape_text or key(self.source_shape),
         )
 
 
@@ -115,7 +125,8 @@ class ValidationResult:
         from the findings directly, in time linear in their number."""
         gone = set(dropped or ())
         findings = [f for f in self.results if f not in gone] + list(added)
-        findings.sort(key=Finding.sort_key)
+        keys: dict[Node, str] = {}
+        findings.sort(key=lambda f: f.sort_key(keys))
         base = self.report_graph
         nodes = [r for f in gone for r in _result_nodes(base, f)]
         report = next(base.subjects(RDF.type, SH.ValidationReport), None)
@@ -260,20 +271,38 @@ class InlineNode:
 
     __slots__ = ("digest", "objects", "predicates")
 
-    def __init__(self, pairs: list[tuple[Node, Node]], n3: dict[Node, str]) -> None:
-        """``n3``: the N3 forms of terms met so far (filled as needed)."""
-        self.predicates = tuple(p for p, _o in pairs)
-        self.objects = [o for _p, o in pairs]
-        lines = []
-        for p, o in pairs:
-            ps, os_ = n3.get(p), n3.get(o)
-            if ps is None:
-                ps = n3[p] = p.n3()
-            if os_ is None:
-                os_ = n3[o] = o.n3()
-            lines.append(f"{ps} {os_}")
-        lines.sort()
-        self.digest = "_:" + hashlib.sha1("\n".join(lines).encode("utf-8")).hexdigest()
+    def __init__(self, predicates: tuple[Node, ...], objects: list[Node], digest: str) -> None:
+        self.predicates = predicates
+        self.objects = objects
+        self.digest = digest
+
+    @classmethod
+    def of(
+        cls, predicates: tuple[Node, ...], objects: list[Node], memo: dict[Any, Any]
+    ) -> InlineNode | None:
+        """The node with these predicates and objects (None: an object is a blank node).
+        ``memo`` keeps the N3 forms of the terms met and the line order of each tuple of
+        predicates: the content hash is one join and one SHA-1 per node."""
+        texts = []
+        for o in objects:
+            text = memo.get(o)
+            if text is None:
+                text = memo[o] = o.n3()
+            if text.startswith("_:"):
+                return None
+            texts.append(text)
+        layout = memo.get(predicates)
+        if layout is None:
+            heads = [f"{p.n3()} " for p in predicates]
+            # distinct predicates: their N3 forms order the lines (none is a prefix of another)
+            order = sorted(range(len(heads)), key=heads.__getitem__)
+            layout = memo[predicates] = (heads, order if len(set(heads)) == len(heads) else None)
+        heads, order = layout
+        if order is not None:
+            text = "\n".join([heads[i] + texts[i] for i in order])
+        else:
+            text = "\n".join(sorted(h + t for h, t in zip(heads, texts, strict=True)))
+        return cls(predicates, objects, "_:" + hashlib.sha1(text.encode("utf-8")).hexdigest())
 
 
 #: subject -> its (predicate, object) pairs: one pass over a graph, read by the report writers
@@ -302,36 +331,24 @@ def _result_nodes(report: Graph, f: Finding) -> list[Node]:
     return found
 
 
-def _terms(f: Finding) -> tuple[Node | None, ...]:
-    """The terms of finding ``f`` that its ``sh:result`` node states."""
-    return (
-        f.focus_node,
-        f.path,
-        f.value,
-        f.source_shape,
-        f.constraint_component,
-        f.severity_iri,
-    )
-
-
-def result_pairs(f: Finding, message: Literal | None = None) -> list[tuple[Node, Node]]:
-    """The (predicate, object) pairs of the ``sh:result`` node stating finding ``f``: type,
-    focus node, path, value, source shape and constraint component when known, severity,
-    message (``message``: its literal, when the caller has it)."""
-    pairs: list[tuple[Node, Node]] = [(_TYPE, _VALIDATION_RESULT)]
-    if f.focus_node is not None:
-        pairs.append((_FOCUS, f.focus_node))
-    if f.path is not None:
-        pairs.append((_PATH, f.path))
-    if f.value is not None:
-        pairs.append((_VALUE, f.value))
-    if f.source_shape is not None:
-        pairs.append((_SHAPE, f.source_shape))
-    if f.constraint_component is not None:
-        pairs.append((_COMPONENT, f.constraint_component))
-    pairs.append((_SEVERITY, f.severity_iri or SH[f.severity]))
-    pairs.append((_MESSAGE, Literal(f.message) if message is None else message))
-    return pairs
+def _result_layout(f: Finding, message: Literal) -> tuple[tuple[Node, ...], list[Node]]:
+    """The predicates and objects of the ``sh:result`` node stating finding ``f`` (its
+    message as the literal ``message``): type, focus node, path, value, source shape and
+    constraint component when known, severity, message."""
+    predicates: tuple[Node, ...] = (_TYPE,)
+    objects: list[Node] = [_VALIDATION_RESULT]
+    for predicate, term in (
+        (_FOCUS, f.focus_node),
+        (_PATH, f.path),
+        (_VALUE, f.value),
+        (_SHAPE, f.source_shape),
+        (_COMPONENT, f.constraint_component),
+    ):
+        if term is not None:
+            predicates += (predicate,)
+            objects.append(term)
+    objects += (f.severity_iri or SH[f.severity], message)
+    return (*predicates, _SEVERITY, _MESSAGE), objects
 
 
 @dataclass(frozen=True)
@@ -371,19 +388,20 @@ class _Changes:
         report[:] = [(p, o) for p, o in report if p != _CONFORMS]
         report.append((_CONFORMS, Literal(self.shacl_conforms)))
         fresh = str(BNode())  # new blank nodes, numbered after one fresh label
-        n3: dict[Node, str] = {}
+        memo: dict[Any, Any] = {}
         messages: dict[str, Literal] = {}
         for i, f in enumerate(self.added):
             message = messages.get(f.message)
             if message is None:
                 message = messages[f.message] = Literal(f.message)
-            pairs = result_pairs(f, message)
-            if inline and not any(isinstance(t, BNode) for t in _terms(f)):
-                report.append((_RESULT, InlineNode(pairs, n3)))
-            else:
-                node = BNode(f"{fresh}r{i}")
+            predicates, objects = _result_layout(f, message)
+            node = InlineNode.of(predicates, objects, memo) if inline else None
+            if node is not None:
                 report.append((_RESULT, node))
-                props[node] = pairs
+            else:
+                blank = BNode(f"{fresh}r{i}")
+                report.append((_RESULT, blank))
+                props[blank] = list(zip(predicates, objects, strict=True))
         return props
 
     def graph(self) -> Graph:
