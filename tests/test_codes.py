@@ -343,3 +343,67 @@ def test_cli_validate_reports_drifted_shipped_codes_on_every_engine(tmp_path, en
     assert "ICD-10-CM code G51.0: descriptor 'Bell palsy' differs from ICD-10-CM FY2026" in (
         proc.stdout
     )
+
+
+def _checked_report():
+    """A SHACL result with an ``sh:class`` result the code checks explain, merged with code
+    problems of every kind: a blank-node policy, an unknown code, a category, a date no
+    release is in force on, a drifted descriptor."""
+    from rdflib import BNode
+
+    from cptkg.load import load_ontology, load_shapes
+    from cptkg.shacl.pyshacl_runner import validate
+
+    unknown = [f"Q00.{i:03d}" for i in range(30)]  # enough results that order is no accident
+    g = _policy(diagnoses=["G51.99", "S04.5", *unknown], pos=["98"], effective="2025-01-15")
+    blank = BNode()
+    g.add((blank, RDF.type, CPTKG.PayerPolicy))
+    g.add((blank, CPTKG.supportingDiagnosis, KG["icd10cm-Z99.9"]))
+    code = KG["icd10cm-G51.0"]
+    g.add((code, RDF.type, CPTKG.ICD10CMCode))
+    g.add((code, SKOS.prefLabel, Literal('Bell "palsy"\n', lang="en")))
+    result = validate(g, shapes=load_shapes(), ontology=load_ontology())
+    return result, checks.add_to_validation(result, checks.check_graph(g))
+
+
+def test_added_code_findings_give_the_same_report_with_or_without_the_graph():
+    """The Turtle report written from the findings is the one written from the report graph
+    they make; the graph states every finding once and sh:conforms false."""
+    from rdflib.namespace import SH
+
+    from cptkg.shacl.report import ValidationResult
+
+    result, merged = _checked_report()
+    rules = {str(f.source_shape).removeprefix(checks.RULE_BASE) for f in merged.results}
+    assert {checks.NOT_IN_RELEASE, checks.NOT_BILLABLE, checks.RELEASE_NOT_IN_FORCE} <= rules
+    assert checks.DESCRIPTOR_DIFFERS in rules
+    written = merged.to_turtle()
+    graph = merged.report_graph  # built now, from the findings
+    assert len(list(graph.subjects(RDF.type, SH.ValidationResult))) == len(merged.results)
+    [report] = graph.subjects(RDF.type, SH.ValidationReport)
+    assert graph.value(report, SH.conforms) == Literal(False)
+    again = ValidationResult(merged.conforms, merged.results, graph, merged.namespaces)
+    assert again.to_turtle() == written == merged.to_turtle()
+    assert merged.report_graph is graph
+    assert Graph().parse(data=written, format="turtle").isomorphic(graph)
+    # the explained sh:class result is replaced by the code problem, in the graph too
+    unknown = KG["icd10cm-G51.99"]
+    assert any(f.value == unknown for f in result.results)
+    about = [f for f in merged.results if f.value == unknown]
+    assert [str(f.source_shape) for f in about] == [checks.RULE_BASE + checks.NOT_IN_RELEASE]
+    assert len(list(graph.subjects(SH.value, unknown))) == 1
+
+
+def test_a_code_use_in_two_named_graphs_is_one_problem(tmp_path):
+    """Oxigraph answers a triple once per named graph holding it; the checks count it once."""
+    from cptkg.engines.oxigraph_engine import OxigraphEngine
+
+    g = _policy(diagnoses=["G51.99"])
+    files = []
+    for name in ("a.nt", "b.nt"):
+        files.append(tmp_path / name)
+        files[-1].write_text(g.serialize(format="nt"), encoding="utf-8")
+    engine = OxigraphEngine.from_paths(files, include_ontology=False, progress=False)
+    problems = checks.check_engine(engine)
+    assert problems == checks.check_graph(g)
+    assert [p.rule for p in problems] == [checks.NOT_IN_RELEASE]
