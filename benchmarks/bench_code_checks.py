@@ -1,15 +1,16 @@
 """Benchmark: the share of ``cptkg validate --engine oxigraph`` spent checking codes against
 their releases, on generated graphs.
 
-``python benchmarks/bench_code_checks.py --sizes 100k 1m [--src DIR] [--json PATH]``
-generates each graph once (``--invalid-rate 0.001``, seed 1, as bench_validate_scale.py),
-then runs the whole process ``cptkg validate --engine oxigraph data FILE`` under cProfile
-(timing CPU seconds) with ``PYTHONPATH=DIR`` (default: this tree's ``src``; pass another
-checkout's ``src`` to measure it side by side) and reports the process's wall and CPU time
-(profiler included) and the profiled CPU seconds of the code checks:
-:func:`cptkg.codes.checks.check_engine` (reading the codes and checking them) and
-:func:`cptkg.codes.checks.add_to_validation` (merging the problems into
-the report). Run by hand; nothing here is a timed test.
+``python benchmarks/bench_code_checks.py --sizes 100k 1m [--src DIR] [--format FMT]
+[--json PATH]`` generates each graph once (``--invalid-rate 0.001``, seed 1, as
+bench_validate_scale.py), then runs the whole process ``cptkg validate --engine oxigraph data
+FILE -f FMT`` (default text) under cProfile (timing CPU seconds) with ``PYTHONPATH=DIR``
+(default: this tree's ``src``; pass another checkout's ``src`` to measure it side by side) and
+reports the process's wall and CPU time (profiler included) and the profiled CPU seconds of
+the code checks: :func:`cptkg.codes.checks.check_engine` (reading the codes and checking
+them) and :func:`cptkg.codes.checks.add_to_validation` (merging the problems into the
+report), and of writing the report (``report_text``, every result, code findings included).
+Run by hand; nothing here is a timed test.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The functions of the code checks timed in the profile.
+#: The functions of the code checks timed in the profile, and the report writer.
 CODE_FUNCTIONS = ("check_engine", "add_to_validation")
+REPORT_FUNCTION = "report_text"
 
 
 #: The child: ``python -m cptkg`` profiled on CPU time (not wall time, which a shared machine's
@@ -70,20 +72,25 @@ def generate(size: str, out: Path, src: Path) -> Path:
 
 
 def code_seconds(profile: Path) -> dict[str, float]:
-    """Cumulative profiled seconds of :data:`CODE_FUNCTIONS` in ``cptkg/codes/checks.py``."""
+    """Cumulative profiled seconds of :data:`CODE_FUNCTIONS` in ``cptkg/codes/checks.py`` and
+    of :data:`REPORT_FUNCTION` in ``cptkg/commands/common.py``."""
     stats = pstats.Stats(str(profile)).stats  # type: ignore[attr-defined]
-    found = {name: 0.0 for name in CODE_FUNCTIONS}
+    found = {name: 0.0 for name in (*CODE_FUNCTIONS, REPORT_FUNCTION)}
     for (file, _, name), (_, _, _, cumulative, _) in stats.items():
-        if name in found and file.replace(os.sep, "/").endswith("cptkg/codes/checks.py"):
+        where = file.replace(os.sep, "/")
+        if name in CODE_FUNCTIONS and where.endswith("cptkg/codes/checks.py"):
+            found[name] += cumulative
+        elif name == REPORT_FUNCTION and where.endswith("cptkg/commands/common.py"):
             found[name] += cumulative
     return found
 
 
-def run(graph: Path, src: Path, out: Path) -> dict[str, Any]:
-    """One whole validate process under cProfile: wall, CPU, code-check seconds."""
+def run(graph: Path, src: Path, out: Path, fmt: str = "text") -> dict[str, Any]:
+    """One whole validate process under cProfile: wall, CPU, code-check and report seconds."""
     profile = out / f"{graph.stem}.prof"
-    report = out / f"{graph.stem}.txt"
-    argv = ["cptkg", "validate", "--engine", "oxigraph", "data", str(graph), "-o", str(report)]
+    report = out / f"{graph.stem}.{fmt}"
+    argv = ["cptkg", "validate", "--engine", "oxigraph", "data", str(graph)]
+    argv += ["-f", fmt, "-o", str(report)]
     cpu, wall = _children_cpu(), time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", PROFILED, str(profile), *argv],
@@ -104,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["100k"], help="10k, 100k, 1m, 10m")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="tree to measure")
+    parser.add_argument("--format", default="text", help="report format: text, json, turtle")
     parser.add_argument("--work", type=Path, help="directory for graphs and profiles")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
@@ -111,7 +119,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     figures = {}
     for size in args.sizes:
-        figures[size] = found = run(generate(size, work, args.src), args.src.resolve(), work)
+        graph = generate(size, work, args.src)
+        figures[size] = found = run(graph, args.src.resolve(), work, args.format)
         print(f"{size}: {json.dumps(found)}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1) + "\n", "utf-8")
