@@ -52,6 +52,7 @@ from cptkg.intake.validation import validate_new_data
 from cptkg.load import load_ontology
 from cptkg.namespaces import CPTKG, KG, bind_prefixes, parse_iri
 from cptkg.textsafe import printable
+from cptkg.triple_store import bulk_graph
 
 #: Columns the spreadsheet fills in when blank (the shapes still require a value).
 DEFAULTED = {
@@ -513,9 +514,8 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         for f in cols
         if f.name is not None and f.name not in RESOLVED and answers[f]
     }
-    g = Graph()
-    bind_prefixes(g)
-    result = CsvResult(g, file=file, columns=property_columns(schema))
+    triples: list[tuple[Node, Node, Node]] = []
+    add = triples.append
     errors: list[CellError] = []
     ids_in_file: dict[str, URIRef] = {}
     first_row: dict[str, int] = {}
@@ -531,6 +531,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         return looked_up[key]
 
     known: dict[tuple[str | None, str, bool], list[Node]] = {}
+    rows_of: dict[Node, int] = {}
 
     def values(
         f: Field, cell: str, vocab: dict[str, URIRef] | None, err: ErrorSink, whole: bool
@@ -579,9 +580,9 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         if not pid:
             continue
         pol = policy_iri(pid)
-        result.rows[pol] = row_no
-        g.add((pol, RDF.type, CPTKG.PayerPolicy))
-        g.add((pol, DCTERMS.identifier, Literal(pid)))
+        rows_of[pol] = row_no
+        add((pol, RDF.type, CPTKG.PayerPolicy))
+        add((pol, DCTERMS.identifier, Literal(pid)))
         payer = None
         if cells["payer"]:
             payer = resolved(_payer, cells["payer"])
@@ -593,14 +594,14 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     f"add the payer to data/payers.ttl first, or use a known payer: {names}",
                 )
             else:
-                g.add((pol, CPTKG.payer, payer))
+                add((pol, CPTKG.payer, payer))
         label = cells["label"]
         if not label:
             payer_label = next(
                 (lab for p, lab in ctx.instances_of(CPTKG.Payer, 10_000) if p == payer), None
             )
             label = f"{payer_label or cells['payer']}: {pid}"
-        g.add((pol, RDFS.label, Literal(label)))
+        add((pol, RDFS.label, Literal(label)))
         for f in cols:
             if f.name is None or f.name in RESOLVED:
                 continue
@@ -610,12 +611,12 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                 listed = _split(cell)
                 categories = " ".join(c.removesuffix("-") for c in listed if c.endswith("-"))
                 for value in values(f, categories, None, err, True):
-                    g.add((pol, whole, value))
+                    add((pol, whole, value))
                 cell = " ".join(c for c in listed if not c.endswith("-"))
             for value in values(f, cell, vocabs.get(f.name), err, False):
-                g.add((pol, f.path, value))
+                add((pol, f.path, value))
         if not cells["effective_date"]:
-            g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
+            add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
         doc = None
         if cells["policy_document"]:
             doc = resolved(_document, cells["policy_document"])
@@ -627,7 +628,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     "data/payers.ttl",
                 )
             else:
-                g.add((pol, CPTKG.policyDocument, doc))
+                add((pol, CPTKG.policyDocument, doc))
         if cells["source"]:
             src = _expand(cells["source"]) or resolved(_document, cells["source"])
             if src is None:
@@ -637,9 +638,9 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     "use the kg:… IRI of a policy document, document section or code set",
                 )
             else:
-                g.add((pol, PROV.wasDerivedFrom, src))
+                add((pol, PROV.wasDerivedFrom, src))
         elif doc is not None:
-            g.add((pol, PROV.wasDerivedFrom, doc))
+            add((pol, PROV.wasDerivedFrom, doc))
         else:
             err(
                 "source",
@@ -657,10 +658,12 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     f"no policy with identifier {cells['supersedes']!r} in the graph or this file",
                 )
             else:
-                g.add((pol, CPTKG.supersedes, old))
+                add((pol, CPTKG.supersedes, old))
     if errors:
         raise CsvError(file, sorted(errors, key=lambda e: e.row))
-    return result
+    g = bulk_graph(triples)
+    bind_prefixes(g)
+    return CsvResult(g, rows_of, file=file, columns=property_columns(schema))
 
 
 def csv_to_new_data(
