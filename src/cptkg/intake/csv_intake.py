@@ -37,6 +37,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.gc_tuning import fewer_collections
 from cptkg.intake.add import slug
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.reading import (
@@ -751,6 +752,7 @@ def csv_to_new_data(
     return new
 
 
+@fewer_collections()
 def import_csv(
     path: Path | str,
     context: ContextProvider | None = None,

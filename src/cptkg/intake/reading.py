@@ -15,6 +15,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.gc_tuning import fewer_collections
 from cptkg.load import parse_file, quiet_rdflib
 from cptkg.namespaces import CPTKG, bind_prefixes
 from cptkg.textsafe import describe, printable, unsafe_characters
@@ -202,6 +203,7 @@ def _term_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?:^|[\s;,\[\"])(?:" + alternatives + r")(?=[\s\",;.]*$|[\s\",;])")
 
 
+@fewer_collections()
 def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> NewData:
     """Parse new RDF files (.ttl, .nt, .jsonld, .trig, .nq) into one graph.
 
