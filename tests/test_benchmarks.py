@@ -90,3 +90,4 @@ def test_bench_intake_new_data_smoke(capsys):
     assert [r["rows"] for r in doc["import_csv"]] == [3]
     assert [r["engine"] for r in doc["validate_nt"]] == ["rdflib", "oxigraph"]
     assert all(r["triples"] >= 40 and r["policies"] == 2 for r in doc["validate_nt"])
+    assert len(doc["load_before"]) == len(doc["load_after"]) == 3
