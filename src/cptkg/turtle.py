@@ -91,7 +91,15 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
     named: set[Node] = set()  # nodes whose prefix is registered (until a prefix is generated)
     generations = 0
     for s, p, o in g:
-        props.setdefault(s, {}).setdefault(p, []).append(o)
+        by_pred = props.get(s)
+        if by_pred is None:
+            props[s] = {p: [o]}
+        else:
+            objects = by_pred.get(p)
+            if objects is None:
+                by_pred[p] = [o]
+            else:
+                objects.append(o)
         refs[o] = refs.get(o, 0) + 1
         # register the prefixes in use (rdflib prints only those), in rdflib's order
         if s not in named:
