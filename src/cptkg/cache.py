@@ -8,7 +8,9 @@ only when every input is byte for byte the same; otherwise it is recomputed and 
 entry, so a stale result cannot be served and the cache holds one entry per request.
 
 Entries are JSON (never pickle), written atomically in ``cache_dir()/results``. Set
-``CPTKG_NO_CACHE=1`` to bypass the cache; deleting the directory is always safe.
+``CPTKG_NO_CACHE=1`` to bypass the cache; deleting the directory is always safe. The lower
+caches a miss still profits from (translated queries, parsed files) are
+:mod:`cptkg.sparql_cache` and :mod:`cptkg.graph_cache`; all share :mod:`cptkg.diskcache`.
 """
 
 from __future__ import annotations
@@ -22,51 +24,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
+from cptkg.diskcache import (
+    cache_dir,
+    code_digest,
+    enabled,
+    file_digest,
+    read_entry,
+    write_entry,
+)
 from cptkg.engines.settings import GraphSettings
-from cptkg.fsutil import atomic_write
 from cptkg.version import __version__
 
 if TYPE_CHECKING:
     from cptkg.engines.base import SelectResult
 
-#: Set to a non-empty value other than 0 to neither read nor write cached results.
-ENV_NO_CACHE = "CPTKG_NO_CACHE"
 T = TypeVar("T")
 
 #: Format of the entries; bumped when their layout changes.
 _LAYOUT = "1"
-
-
-def cache_dir() -> Path:
-    """``$CPTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/cptkg``, else ``~/.cache/cptkg``."""
-    env = os.environ.get("CPTKG_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "cptkg"
-
-
-def enabled() -> bool:
-    """False when ``$CPTKG_NO_CACHE`` asks to bypass the result cache."""
-    return os.environ.get(ENV_NO_CACHE, "").strip() in ("", "0")
-
-
-def file_digest(path: Path) -> str:
-    """The SHA-256 of the content of ``path``."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def code_digest() -> str:
-    """One SHA-256 over the source files of the cptkg package (names and contents), so an
-    edited module invalidates every cached result."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
-        h.update(f.read_bytes() + b"\0")
-    return h.hexdigest()
 
 
 def distribution_versions(names: Iterable[str]) -> dict[str, str]:
@@ -139,11 +114,12 @@ def result_key(
 def read(key: CacheKey) -> object | None:
     """The cached value for ``key``, or None (none, computed from other inputs, unreadable,
     or the cache bypassed)."""
-    if not enabled():
+    data = read_entry(key.path)
+    if data is None:
         return None
     try:
-        entry = json.loads(key.path.read_bytes())
-    except (OSError, ValueError):
+        entry = json.loads(data)
+    except ValueError:
         return None
     if not isinstance(entry, dict) or entry.get("inputs") != key.inputs:
         return None
@@ -156,11 +132,7 @@ def write(key: CacheKey, value: object) -> None:
     if not enabled():
         return
     data = json.dumps({"inputs": key.inputs, "value": value}, ensure_ascii=False)
-    try:
-        key.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(key.path, data.encode("utf-8"))
-    except Exception:  # noqa: BLE001 - InputError / OSError: a cache miss next time
-        pass
+    write_entry(key.path, data.encode("utf-8"))
 
 
 class StderrWatch:

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 from rdflib import Dataset, Graph
 from rdflib.term import Identifier
 
-from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, bind_query
+from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult
 from cptkg.export import export
 from cptkg.intake.context import ContextProvider, GraphContext
 from cptkg.load import load_dataset, subject_sources, union_graph
 from cptkg.namespaces import bind_prefixes
+from cptkg.sparql_cache import prepare_bound
 
 if TYPE_CHECKING:
     from cptkg.shacl.report import ValidationResult
@@ -26,7 +27,8 @@ class RdflibEngine:
 
     Parameters are bound with :func:`cptkg.engines.base.inject_values`, exactly as the other
     engines do, rather than with rdflib's ``initBindings``: the same query text then runs
-    everywhere, and a VALUES block is visible to every FILTER of the group it opens.
+    everywhere, and a VALUES block is visible to every FILTER of the group it opens. Query texts
+    are prepared through :mod:`cptkg.sparql_cache` (parsed once, not once per run).
     """
 
     name = "rdflib"
@@ -77,11 +79,12 @@ class RdflibEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
-        text = bind_query(sparql, bindings)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = self.graph.query(text)
+                namespaces = tuple(sorted((p, str(ns)) for p, ns in self.graph.namespaces()))
+                prepared = prepare_bound(sparql, bindings, namespaces)
+                result = self.graph.query(prepared)
                 kind = result.type
                 if kind == "SELECT":
                     variables = [str(v) for v in (result.vars or [])]

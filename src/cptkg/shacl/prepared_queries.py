@@ -4,8 +4,10 @@ pySHACL evaluates each ``sh:select`` once per focus node, passing the same query
 different ``initBindings``; rdflib then parses and translates that text every time (about
 15 ms each, most of a shipped-graph validation). :class:`PreparingSPARQLProcessor` translates
 each distinct text once and evaluates the prepared query with the bindings, which is rdflib's
-documented way to run one query many times (``prepareQuery``). :func:`prepared_queries`
-registers it, through rdflib's plugin registry, only while a validation runs.
+documented way to run one query many times (``prepareQuery``); the translation is kept on disk
+by :mod:`cptkg.sparql_cache`, so a later validation does not parse the texts again.
+:func:`prepared_queries` registers it, through rdflib's plugin registry, only while a
+validation runs.
 
 rdflib orders the triple patterns of a basic graph pattern once, by how many of their terms
 are unbound when the group starts, keeping the written order among equals. A constraint such as
@@ -26,14 +28,14 @@ from typing import Any
 
 from rdflib import RDF, plugin
 from rdflib.plugins.sparql import CUSTOM_EVALS
-from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.evaluate import evalBGP
-from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query, QueryContext
 from rdflib.query import Processor
 from rdflib.term import Identifier, Node
+
+from cptkg.sparql_cache import prepare
 
 _ORIGINAL = ("rdflib.plugins.sparql.processor", "SPARQLProcessor")
 #: The key of :func:`evaluate_bgp` in rdflib's ``CUSTOM_EVALS``.
@@ -77,7 +79,7 @@ def evaluate_bgp(ctx: QueryContext, part: CompValue) -> Any:
 
 @lru_cache(maxsize=256)
 def _prepared(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Query:
-    return translateQuery(parseQuery(text), base, dict(namespaces))
+    return prepare(text, base, namespaces)
 
 
 class PreparingSPARQLProcessor(SPARQLProcessor):

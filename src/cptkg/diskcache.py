@@ -1,0 +1,114 @@
+"""The user cache directory and the entries kept in it.
+
+Every cache of cptkg (command results, translated SPARQL queries, parsed RDF files) lives
+under :func:`cache_dir`, one file per entry, named by the SHA-256 of everything the entry was
+computed from, so an entry is either exactly right or not found. Entries are written
+atomically (a reader sees the old file or the new one), read back as bytes, and a missing,
+truncated or unreadable entry is a miss. ``CPTKG_NO_CACHE=1`` bypasses them all; deleting the
+directory is always safe.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from cptkg.fsutil import atomic_write
+
+#: Set to a non-empty value other than 0 to neither read nor write any cache entry.
+ENV_NO_CACHE = "CPTKG_NO_CACHE"
+#: Where the caches live (default: ``$XDG_CACHE_HOME/cptkg`` or ``~/.cache/cptkg``).
+ENV_CACHE_DIR = "CPTKG_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """``$CPTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/cptkg``, else ``~/.cache/cptkg``."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "cptkg"
+
+
+def enabled() -> bool:
+    """False when ``$CPTKG_NO_CACHE`` asks to bypass every cache."""
+    return os.environ.get(ENV_NO_CACHE, "").strip() in ("", "0")
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of the content of ``path``."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """One SHA-256 over the source files of the cptkg package (names and contents), so an
+    edited module invalidates every entry computed by cptkg's code (computed once a process)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def digest(parts: Iterable[str | bytes]) -> str:
+    """The SHA-256 of ``parts`` (text as UTF-8), each ended by a NUL byte so that no two lists
+    of parts share a digest by concatenation."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogateescape"))
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def entry_path(kind: str, key: str, suffix: str) -> Path:
+    """The file of the entry ``key`` (a hex digest) of the cache ``kind``."""
+    return cache_dir() / kind / f"{key}{suffix}"
+
+
+def read_entry(path: Path) -> bytes | None:
+    """The bytes of the entry at ``path``; None when there is none, it cannot be read or the
+    caches are bypassed."""
+    if not enabled():
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def write_entry(path: Path, data: bytes) -> bool:
+    """Keep ``data`` at ``path`` atomically; False (and nothing written) when the caches are
+    bypassed or the directory cannot be written (a cache that cannot be written only costs
+    recomputing)."""
+    if not enabled():
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except Exception:  # noqa: BLE001 - InputError / OSError: a miss next time
+        return False
+    return True
+
+
+def prune(directory: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written entries of ``directory`` (a cache of
+    query texts would otherwise grow with every distinct ad-hoc query)."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.is_file() and not e.name.startswith(".")]
+    except OSError:
+        return
+    if len(entries) <= keep:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
+    for entry in entries[keep:]:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
