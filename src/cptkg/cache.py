@@ -22,9 +22,10 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from cptkg.diskcache import (
+    StderrWatch,
     cache_dir,
     code_digest,
     enabled,
@@ -133,40 +134,6 @@ def write(key: CacheKey, value: object) -> None:
         return
     data = json.dumps({"inputs": key.inputs, "value": value}, ensure_ascii=False)
     write_entry(key.path, data.encode("utf-8"))
-
-
-class StderrWatch:
-    """A context that notes whether anything was written to ``sys.stderr`` inside it (a
-    warning or a note): such a run is not cached, since a cached answer would not repeat it."""
-
-    def __init__(self) -> None:
-        self.written = False
-        self._stream: TextIO | None = None
-
-    def __enter__(self) -> StderrWatch:
-        self._stream = sys.stderr
-        sys.stderr = _Tee(self._stream, self)  # type: ignore[assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._stream is not None
-        sys.stderr = self._stream
-
-
-class _Tee:
-    """``stream`` with every write marking ``watch``."""
-
-    def __init__(self, stream: TextIO, watch: StderrWatch) -> None:
-        self._stream = stream
-        self._watch = watch
-
-    def write(self, text: str) -> int:
-        if text:
-            self._watch.written = True
-        return self._stream.write(text)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._stream, name)
 
 
 def encode_select(result: SelectResult) -> dict[str, object]:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from cptkg.fsutil import atomic_write
 
@@ -112,3 +114,37 @@ def prune(directory: Path, keep: int) -> None:
             os.unlink(entry.path)
         except OSError:
             pass
+
+
+class StderrWatch:
+    """A context that notes whether anything was written to ``sys.stderr`` inside it (a
+    warning or a note): such a run is not cached, since a cached answer would not repeat it."""
+
+    def __init__(self) -> None:
+        self.written = False
+        self._stream: TextIO | None = None
+
+    def __enter__(self) -> StderrWatch:
+        self._stream = sys.stderr
+        sys.stderr = _Tee(self._stream, self)  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._stream is not None
+        sys.stderr = self._stream
+
+
+class _Tee:
+    """``stream`` with every write marking ``watch``."""
+
+    def __init__(self, stream: TextIO, watch: StderrWatch) -> None:
+        self._stream = stream
+        self._watch = watch
+
+    def write(self, text: str) -> int:
+        if text:
+            self._watch.written = True
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from rdflib import Dataset, Graph
 from rdflib.term import Identifier
 
+from cptkg import graph_cache
 from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult
 from cptkg.export import export
 from cptkg.intake.context import ContextProvider, GraphContext
-from cptkg.load import load_dataset, subject_sources, union_graph
+from cptkg.load import load_dataset, source_files, subject_sources, union_graph
 from cptkg.namespaces import bind_prefixes
 from cptkg.sparql_cache import prepare_bound
 
@@ -43,6 +44,38 @@ class RdflibEngine:
     def from_dataset(cls, dataset: Dataset) -> RdflibEngine:
         """An engine over ``dataset``, its named graphs merged into one default graph."""
         return cls(union_graph(dataset), dataset)
+
+    @classmethod
+    def from_sources(
+        cls,
+        paths: list[Path] | None = None,
+        *,
+        include_ontology: bool = True,
+        include_shapes: bool = False,
+    ) -> RdflibEngine:
+        """An engine over what :func:`cptkg.load.load_dataset` loads with these arguments; the
+        parsed graphs are read from :mod:`cptkg.graph_cache` when the same files were loaded
+        before."""
+        flags = {"include_ontology": include_ontology, "include_shapes": include_shapes}
+        files = source_files(paths, **flags)
+
+        def build() -> tuple[Dataset, Graph]:
+            ds = load_dataset(paths, **flags)
+            return ds, union_graph(ds)
+
+        dataset, graph = graph_cache.cached(
+            "dataset",
+            files,
+            build,
+            lambda kept: (
+                isinstance(kept, tuple)
+                and len(kept) == 2
+                and type(kept[0]) is Dataset
+                and type(kept[1]) is Graph
+            ),
+            [f"ontology={include_ontology}", f"shapes={include_shapes}"],
+        )
+        return cls(graph, dataset)
 
     def load(self, paths: Iterable[Path | str]) -> None:
         """Add RDF files (or directories), one named graph per source file."""

@@ -22,6 +22,7 @@ are the same, only the order of the look-ups changes.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -77,9 +78,29 @@ def evaluate_bgp(ctx: QueryContext, part: CompValue) -> Any:
     return evalBGP(ctx, order_patterns(part.triples, lambda t: ctx[t] is not None))
 
 
+_PREFIX_LINE = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<[^<>\s]*>\s*", re.IGNORECASE)
+
+
+def sorted_prologue(text: str) -> str:
+    """``text`` with its leading ``PREFIX p: <iri>`` lines sorted, when no prefix is declared
+    twice (the same query: pySHACL writes a shape's ``sh:prefixes`` in an order that changes
+    from run to run, and the text is what prepared queries are kept under)."""
+    lines = text.split("\n")
+    names: list[str] = []
+    for line in lines:
+        match = _PREFIX_LINE.fullmatch(line)
+        if match is None:
+            break
+        names.append(match.group(1) or "")
+    n = len(names)
+    if n < 2 or len(set(names)) != n:
+        return text
+    return "\n".join(sorted(lines[:n]) + lines[n:])
+
+
 @lru_cache(maxsize=256)
 def _prepared(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Query:
-    return prepare(text, base, namespaces)
+    return prepare(sorted_prologue(text), base, namespaces)
 
 
 class PreparingSPARQLProcessor(SPARQLProcessor):
