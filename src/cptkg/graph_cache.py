@@ -18,6 +18,7 @@ recently written kept; ``CPTKG_NO_CACHE=1`` bypasses it.
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 import sys
 from collections.abc import Callable, Iterable, Sequence
@@ -98,7 +99,7 @@ def cached(
 ) -> T:
     """The graphs ``build()`` makes from ``files``, read from the cache when kept there
     (``check`` tells whether a kept value has the expected shape), else built and kept unless
-    building wrote to stderr."""
+    building wrote to stderr or logged a warning (a kept graph would not repeat it)."""
     if not diskcache.enabled():
         return build()
     try:
@@ -108,8 +109,25 @@ def cached(
     hit = read(key)
     if hit is not None and check(hit):
         return hit  # type: ignore[return-value]
-    with diskcache.StderrWatch() as watch:
-        value = build()
-    if not watch.written:
+    records = _WarningRecords()
+    root = logging.getLogger()
+    root.addHandler(records)
+    try:
+        with diskcache.StderrWatch() as watch:
+            value = build()
+    finally:
+        root.removeHandler(records)
+    if not watch.written and not records.seen:
         write(key, value)
     return value
+
+
+class _WarningRecords(logging.Handler):
+    """Notes whether a warning was logged (to a handler other than stderr, e.g. a test's)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen = True

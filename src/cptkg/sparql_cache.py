@@ -211,6 +211,11 @@ def decode(data: Any, sub: Mapping[URIRef, Identifier] | None = None) -> Any:
 _MEMORY: dict[str, Any] = {}
 
 
+def forget() -> None:
+    """Empty this process's memory of prepared queries (the disk entries stay)."""
+    _MEMORY.clear()
+
+
 def _load(key: str) -> Any | None:
     """The encoded prepared query of ``key``: from this process, else from disk."""
     hit = _MEMORY.get(key)
