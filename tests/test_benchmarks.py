@@ -77,9 +77,11 @@ def test_bench_store_compares_a_loaded_store_with_memory(tmp_path):
 
 def test_cold_start_times_the_three_commands_paired():
     cold_start = load_script("cold_start")
-    times = cold_start.measure(1, cache=True)
+    times = cold_start.measure(1, "data-change")
     assert set(times) == {"import rdflib", "cptkg query payer-matrix", "cptkg validate"}
-    assert all(len(v) == 1 and v[0] > 0 for v in times.values())
+    assert all(len(v) == 1 and v[0].wall > 0 and v[0].cpu > 0 for v in times.values())
+    table = cold_start.summary(times)
+    assert table["import rdflib"]["ratio_cpu"] == 1.0
 
 
 def test_bench_intake_new_data_smoke(capsys):
