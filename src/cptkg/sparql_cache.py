@@ -27,6 +27,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+# isort: off
+from cptkg import sparql_grammar  # noqa: F401 - first: rdflib's SPARQL grammar built on use
+
+# isort: on
 from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, NegatedPath, SequencePath
 from rdflib.plugins.sparql import operators
