@@ -251,3 +251,70 @@ def test_the_unpickler_builds_only_graph_classes():
     assert all(module.startswith("rdflib.") for module, _name in graph_cache.ALLOWED)
     with pytest.raises(pickle.UnpicklingError):
         graph_cache.GraphUnpickler(__import__("io").BytesIO(pickle.dumps(Path("x")))).load()
+
+
+# ------------------------------------------------------------------ the deferred grammar
+GRAMMAR_SCRIPT = """
+import sys
+from cptkg.sparql_grammar import grammar_built
+from cptkg.engines.rdflib_engine import RdflibEngine
+from rdflib import Graph, URIRef, Literal
+g = Graph()
+g.add((URIRef("http://example.org/a"), URIRef("http://example.org/p"), Literal(1)))
+rows = RdflibEngine(g).query(sys.argv[1]).rows
+print(len(rows), grammar_built())
+"""
+
+
+def _grammar_run(cache_home: Path, text: str) -> str:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
+    env["CPTKG_CACHE_DIR"] = str(cache_home)
+    proc = subprocess.run(
+        [sys.executable, "-c", GRAMMAR_SCRIPT, text],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_the_grammar_is_built_only_to_parse_a_new_text(cache_home):
+    text = "SELECT ?s WHERE { ?s <http://example.org/p> ?o }"
+    assert _grammar_run(cache_home, text) == "1 True"  # parsed: the grammar was needed
+    assert _grammar_run(cache_home, text) == "1 False"  # prepared from the cache
+    assert _grammar_run(cache_home, text + " ") == "1 True"  # another text
+
+
+def test_rdflib_parses_as_before_with_the_grammar_deferred():
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    query = prepareQuery("SELECT ?o WHERE { <http://example.org/a> <http://example.org/p> ?o }")
+    assert [row[0] for row in _small().query(query)] == [Literal(1)]
+    assert parseQuery("ASK { ?s ?p ?o }")
+    with pytest.raises(Exception, match="Expected"):
+        parseQuery("SELECT ?s WHERE {")
+
+
+# ------------------------------------------------------------------ query headers
+def test_a_kept_header_is_read_back_and_a_changed_byte_is_another_entry(cache_home):
+    from cptkg.catalog import read_header
+
+    text = "#+ summary: One line\n#+ tags:\n#+   - payer\nSELECT * WHERE { ?s ?p ?o }\n"
+    first = read_header(text)
+    assert first.values == {"summary": "One line", "tags": ["payer"]}
+    (entry,) = _entries(cache_home, "headers")
+    assert read_header(text) == first
+    changed = read_header(text.replace("payer", "payes"))
+    assert changed.values["tags"] == ["payes"]
+    moved = read_header("\n" + text)  # the same lines one file line lower
+    assert moved.lines == {k: v + 1 for k, v in first.lines.items()}
+    assert len(_entries(cache_home, "headers")) == 3
+    for bad in (b"", b"[]", b'{"values": {}, "lines": {"summary": "x"}}'):
+        entry.write_bytes(bad)
+        assert read_header(text) == first

@@ -59,6 +59,31 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+def distribution_versions(names: Iterable[str]) -> dict[str, str]:
+    """``name -> version`` of installed distributions, read from the names of their
+    ``*.dist-info`` directories on ``sys.path`` (no ``importlib.metadata``: it is slow to
+    import); "missing" for one not found."""
+    wanted = {_normal(n): n for n in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for item in listing:
+            if not item.endswith(".dist-info"):
+                continue
+            dist, _, version = item[: -len(".dist-info")].partition("-")
+            key = _normal(dist)
+            if key in wanted and wanted[key] not in found:
+                found[wanted[key]] = version
+    return {n: found.get(n, "missing") for n in wanted.values()}
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
 def digest(parts: Iterable[str | bytes]) -> str:
     """The SHA-256 of ``parts`` (text as UTF-8), each ended by a NUL byte so that no two lists
     of parts share a digest by concatenation."""

@@ -123,7 +123,9 @@ def cached(
 
 
 class _WarningRecords(logging.Handler):
-    """Notes whether a warning was logged (to a handler other than stderr, e.g. a test's)."""
+    """Notes whether a warning was logged, wherever it goes; the record is still shown as it
+    would have been without this handler (by logging's last resort when no other handler
+    takes it)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -131,3 +133,13 @@ class _WarningRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.seen = True
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None:
+            if any(h is not self for h in logger.handlers):
+                return  # another handler shows it
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        last = logging.lastResort
+        if last is not None and record.levelno >= last.level:
+            last.handle(record)
