@@ -13,13 +13,12 @@ from rdflib.term import Identifier
 
 from cptkg import graph_cache
 from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult
-from cptkg.export import export
-from cptkg.intake.context import ContextProvider, GraphContext
 from cptkg.load import load_dataset, source_files, subject_sources, union_graph
 from cptkg.namespaces import bind_prefixes
 from cptkg.sparql_cache import prepare_bound
 
 if TYPE_CHECKING:
+    from cptkg.intake.context import ContextProvider
     from cptkg.shacl.report import ValidationResult
 
 
@@ -91,6 +90,8 @@ class RdflibEngine:
 
     def export(self, fmt: str) -> bytes:
         """The graph in ``fmt``, deterministic (see :func:`cptkg.export.export`)."""
+        from cptkg.export import export  # not for queries (start-up time)
+
         return export(self.dataset if self.dataset is not None else self.graph, fmt)
 
     def validate(
@@ -107,6 +108,8 @@ class RdflibEngine:
 
     def context(self) -> ContextProvider:
         """Index look-ups on the graph, naming the source file of each typed subject."""
+        from cptkg.intake.context import GraphContext  # not for queries (start-up time)
+
         sources = subject_sources(self.dataset) if self.dataset is not None else None
         return GraphContext(self.graph, sources)
 
