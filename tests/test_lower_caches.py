@@ -318,3 +318,9 @@ def test_a_kept_header_is_read_back_and_a_changed_byte_is_another_entry(cache_ho
     for bad in (b"", b"[]", b'{"values": {}, "lines": {"summary": "x"}}'):
         entry.write_bytes(bad)
         assert read_header(text) == first
+
+
+def test_a_large_graph_is_not_kept(project, cache_home, monkeypatch):
+    monkeypatch.setattr(graph_cache, "MAX_SOURCE_BYTES", 100)
+    assert len(load_ontology()) > 0
+    assert _entries(cache_home, "graphs") == []

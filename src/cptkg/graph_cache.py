@@ -12,7 +12,8 @@ a later run repeats it.
 Pickle is read back through :class:`GraphUnpickler`, which builds only rdflib's graph,
 in-memory store and term classes: an entry naming anything else is refused (and recomputed)
 rather than run. One file per key under ``cache_dir()/graphs``, the :data:`KEEP` most
-recently written kept; ``CPTKG_NO_CACHE=1`` bypasses it.
+recently written kept; graphs from more than :data:`MAX_SOURCE_BYTES` of files are not kept;
+``CPTKG_NO_CACHE=1`` bypasses it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ from cptkg.paths import graph_iri
 T = TypeVar("T")
 
 #: Entries kept on disk (the most recently written).
-KEEP = 64
+KEEP = 16
+#: Graphs parsed from more bytes than this are not kept (a pickle is several times the size
+#: of its Turtle; a large graph is better served by Oxigraph's own store, ``--store``).
+MAX_SOURCE_BYTES = 4 * 2**20
 #: Format of the entries; bumped when their layout changes.
 LAYOUT = "1"
 
@@ -103,6 +107,8 @@ def cached(
     if not diskcache.enabled():
         return build()
     try:
+        if sum(f.stat().st_size for f in files) > MAX_SOURCE_BYTES:
+            return build()
         key = graph_key(kind, files, options)
     except OSError:
         return build()  # a file that cannot be read: the loader says so

@@ -43,7 +43,7 @@ from cptkg import diskcache
 from cptkg.engines.base import bind_query
 
 #: Entries kept on disk (the most recently written).
-KEEP = 2000
+KEEP = 1000
 #: The namespace of the placeholder IRIs standing for parameter values.
 PLACEHOLDER = "urn:cptkg:parameter:"
 
