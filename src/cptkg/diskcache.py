@@ -10,15 +10,15 @@ directory is always safe.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
-
-from cptkg.fsutil import atomic_write
 
 #: Set to a non-empty value other than 0 to neither read nor write any cache entry.
 ENV_NO_CACHE = "CPTKG_NO_CACHE"
@@ -111,15 +111,23 @@ def read_entry(path: Path) -> bytes | None:
 
 
 def write_entry(path: Path, data: bytes) -> bool:
-    """Keep ``data`` at ``path`` atomically; False (and nothing written) when the caches are
-    bypassed or the directory cannot be written (a cache that cannot be written only costs
-    recomputing)."""
+    """Keep ``data`` at ``path`` atomically (a temporary file renamed over it; not synced to
+    disk: an entry lost or torn by a crash is only a miss); False (and nothing written) when
+    the caches are bypassed or the directory cannot be written (a cache that cannot be written
+    only costs recomputing)."""
     if not enabled():
         return False
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, data)
-    except Exception:  # noqa: BLE001 - InputError / OSError: a miss next time
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         return False
     return True
 

@@ -212,6 +212,8 @@ def decode(data: Any, sub: Mapping[URIRef, Identifier] | None = None) -> Any:
 
 
 # ----------------------------------------------------------------------- the store
+#: Prepared queries this process keeps in memory (the most recently stored).
+MEMORY_KEPT = 256
 _MEMORY: dict[str, Any] = {}
 
 
@@ -232,12 +234,18 @@ def _load(key: str) -> Any | None:
         data = json.loads(raw)
     except ValueError:
         return None
-    _MEMORY[key] = data
+    _remember(key, data)
     return data
 
 
-def _store(key: str, data: Any) -> None:
+def _remember(key: str, data: Any) -> None:
     _MEMORY[key] = data
+    while len(_MEMORY) > MEMORY_KEPT:
+        del _MEMORY[next(iter(_MEMORY))]
+
+
+def _store(key: str, data: Any) -> None:
+    _remember(key, data)
     path = diskcache.entry_path("algebra", key, ".json")
     if diskcache.write_entry(path, json.dumps(data, ensure_ascii=False).encode("utf-8")):
         diskcache.prune(path.parent, KEEP)
