@@ -324,3 +324,10 @@ def test_a_large_graph_is_not_kept(project, cache_home, monkeypatch):
     monkeypatch.setattr(graph_cache, "MAX_SOURCE_BYTES", 100)
     assert len(load_ontology()) > 0
     assert _entries(cache_home, "graphs") == []
+
+
+def test_no_two_lists_of_key_parts_share_a_digest():
+    from cptkg.diskcache import digest
+
+    assert digest(["a\0", "b"]) != digest(["a", "\0b"]) != digest(["a\0b"])
+    assert digest(["ab", ""]) != digest(["a", "b"]) != digest(["ab"])

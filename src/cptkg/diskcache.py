@@ -85,12 +85,13 @@ def _normal(name: str) -> str:
 
 
 def digest(parts: Iterable[str | bytes]) -> str:
-    """The SHA-256 of ``parts`` (text as UTF-8), each ended by a NUL byte so that no two lists
-    of parts share a digest by concatenation."""
+    """The SHA-256 of ``parts`` (text as UTF-8), each preceded by its length, so that no two
+    different lists of parts share a digest (whatever bytes a part holds)."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(part if isinstance(part, bytes) else part.encode("utf-8", "surrogateescape"))
-        h.update(b"\0")
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogateescape")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
     return h.hexdigest()
 
 
