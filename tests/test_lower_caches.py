@@ -331,3 +331,15 @@ def test_no_two_lists_of_key_parts_share_a_digest():
 
     assert digest(["a\0", "b"]) != digest(["a", "\0b"]) != digest(["a\0b"])
     assert digest(["ab", ""]) != digest(["a", "b"]) != digest(["ab"])
+
+
+def test_a_file_changed_while_it_is_parsed_is_not_kept(project, cache_home):
+    path = ontology_file()
+
+    def build() -> Graph:
+        graph = Graph().parse(path)
+        path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        return graph
+
+    graph_cache.cached("ontology", [path], build, lambda kept: True)
+    assert _entries(cache_home, "graphs") == []

@@ -103,7 +103,8 @@ def cached(
 ) -> T:
     """The graphs ``build()`` makes from ``files``, read from the cache when kept there
     (``check`` tells whether a kept value has the expected shape), else built and kept unless
-    building wrote to stderr or logged a warning (a kept graph would not repeat it)."""
+    building wrote to stderr or logged a warning (a kept graph would not repeat it) or a file
+    changed while it was read (the graph might not be the one of the key)."""
     if not diskcache.enabled():
         return build()
     try:
@@ -123,7 +124,13 @@ def cached(
             value = build()
     finally:
         root.removeHandler(records)
-    if not watch.written and not records.seen:
+    if watch.written or records.seen:
+        return value
+    try:
+        unchanged = graph_key(kind, files, options) == key
+    except OSError:
+        unchanged = False
+    if unchanged:  # no file was changed while it was being parsed
         write(key, value)
     return value
 
