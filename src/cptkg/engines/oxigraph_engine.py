@@ -69,19 +69,37 @@ _FORMATS: dict[str, ox.RdfFormat] = {
 _QUAD_FORMATS = {"trig", "nquads"}
 
 
+def plain_literal(text: str) -> Literal:
+    """``Literal(text)`` (no language, no datatype), made without rdflib's checks of a
+    datatype and a language tag that a plain text does not have (a fifth of the time: query
+    results hold many)."""
+    literal = str.__new__(Literal, text)
+    literal._language = None
+    literal._datatype = None
+    literal._value = text
+    literal._ill_typed = None
+    return literal
+
+
+def iri(text: str) -> URIRef:
+    """``URIRef(text)`` for an IRI Oxigraph holds: already valid (Oxigraph checks every IRI
+    it stores), so rdflib's character check is skipped."""
+    return str.__new__(URIRef, text)
+
+
 def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
     """A pyoxigraph term as the equal rdflib term (xsd:string literals without datatype,
     as rdflib's parsers and SPARQL engine give them)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return iri(term.value)
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
         dt = term.datatype.value
         if dt == XSD_STRING:
-            return Literal(term.value)
+            return plain_literal(term.value)
         return Literal(term.value, datatype=URIRef(dt))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
@@ -294,8 +312,7 @@ class OxigraphEngine(SparqlOnly):
             try:
                 for sol in result:
                     row = []
-                    for i in range(len(variables)):
-                        t = sol[i]
+                    for t in sol:
                         if t is None:
                             row.append(None)
                             continue
