@@ -20,7 +20,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -54,6 +54,13 @@ class CacheKey:
     kind: str
     request: str
     inputs: str
+    #: the same key worked out again from the inputs as they are now (None: not re-checkable)
+    remake: Callable[[], CacheKey] | None = field(default=None, compare=False, repr=False)
+
+    def still_current(self) -> bool:
+        """True unless an input changed since this key was made (a result computed meanwhile
+        may have read either version, so it must not be kept under this key)."""
+        return self.remake is None or self.remake().inputs == self.inputs
 
     @property
     def path(self) -> Path:
@@ -73,7 +80,8 @@ def result_key(
     for part in (_LAYOUT, kind, os.getcwd(), *request):
         req.update(part.encode("utf-8", "surrogateescape") + b"\0")
     inputs = hashlib.sha256()
-    versions = distribution_versions(distributions)
+    versions_of = tuple(distributions)
+    versions = distribution_versions(versions_of)
     parts = [
         req.hexdigest(),
         __version__,
@@ -81,11 +89,17 @@ def result_key(
         sys.version,
         json.dumps(versions, sort_keys=True),
     ]
-    for f in files:
+    file_list = list(files)
+    for f in file_list:
         parts += [str(f.resolve()), file_digest(f)]
     for part in parts:
         inputs.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    return CacheKey(kind, req.hexdigest(), inputs.hexdigest())
+    return CacheKey(
+        kind,
+        req.hexdigest(),
+        inputs.hexdigest(),
+        remake=lambda: result_key(kind, request, file_list, versions_of),
+    )
 
 
 def read(key: CacheKey) -> object | None:
@@ -190,7 +204,8 @@ def cached(
     decode: Callable[[object], T],
 ) -> T:
     """The value for ``key`` from the cache, else ``compute()`` kept under ``key`` (JSON data
-    from ``encode``; None: not kept) unless the computation wrote to stderr."""
+    from ``encode``; None: not kept) unless the computation wrote to stderr or an input
+    changed while it ran."""
     if key is None:
         return compute()
     hit = read(key)
@@ -201,7 +216,7 @@ def cached(
             pass  # an entry of another layout: recompute and replace it
     with StderrWatch() as watch:
         value = compute()
-    if not watch.written:
+    if not watch.written and key.still_current():
         data = encode(value)
         if data is not None:
             write(key, data)
