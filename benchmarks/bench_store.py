@@ -11,8 +11,7 @@ the graph, then runs paired rounds, each case in its own child process:
 
 Each child reports the time to open the graph, the whole validation, the part of it spent in
 the engine's ``query`` calls (the compiled SHACL queries) and the part in the scan of the store
-(:func:`cptkg.shacl.scan.scan_checks`, in memory only; its own queries not counted twice); the
-overhead of the
+(:func:`cptkg.shacl.scan.scan_checks`, its own queries not counted twice); the overhead of the
 store is the open time plus validation time outside the queries and the scan. Prints medians
 and writes the JSON.
 Run by hand; nothing here is a timed test.

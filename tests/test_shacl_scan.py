@@ -220,21 +220,3 @@ def test_edge_case_results(edge):
     assert literal in found
     assert has("t2", "points", None, "MaxCountConstraintComponent")
     assert has("r3", "name", None, "MinCountConstraintComponent")  # implicit class target
-
-
-def test_an_on_disk_store_is_validated_by_queries_only(tmp_path):
-    """A pass over a RocksDB store reads every term back from disk (slower than the queries it
-    would replace): there every check is a query, with the same results."""
-    res = generate_small(tmp_path, rate=0.3)
-    files = [*shipped_files(), res.path]
-    shapes, ontology = load_shapes(), load_ontology()
-    disk = OxigraphEngine.from_paths(
-        files, include_ontology=False, progress=False, store_dir=tmp_path / "store"
-    )
-    memory = OxigraphEngine.from_paths(files, include_ontology=False, progress=False)
-    assert not disk.quads_in_memory and memory.quads_in_memory
-    on_disk = validate_engine(disk, shapes, ontology, progress=False)
-    in_memory = validate_engine(memory, shapes, ontology, progress=False)
-    disk.close()
-    assert on_disk.scanned == 0 and in_memory.scanned > 100
-    assert _full(on_disk.result) == _full(in_memory.result)

@@ -295,13 +295,6 @@ class OxigraphEngine(SparqlOnly):
         from the store's indexes without SPARQL (the scan of :mod:`cptkg.shacl.scan`)."""
         return iter(self.store.quads_for_pattern(subject, predicate, object, None))
 
-    @property
-    def quads_in_memory(self) -> bool:
-        """Whether :meth:`quads` reads memory (cheaper than a look-up per node and constraint)
-        rather than an on-disk store (each term read back from RocksDB: at 1M triples a pass
-        costs three times the compiled queries it would replace)."""
-        return self.path is None
-
     # ------------------------------------------------------------------ export
     def union_triples(self) -> Iterator[ox.Triple]:
         """Every triple of every graph once (a CONSTRUCT over the union default graph)."""

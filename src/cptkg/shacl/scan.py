@@ -89,12 +89,6 @@ class QuadSource(Protocol):
         """Run a SPARQL query over the union of the graphs."""
         ...
 
-    @property
-    def quads_in_memory(self) -> bool:
-        """Whether a pass over :meth:`quads` is cheap (an in-memory store): the scan is used
-        only then."""
-        ...
-
 
 def scannable(check: Check, compiled: CompiledShapes) -> bool:
     """Whether the scan evaluates ``check``: a component of :data:`SCANNED`, on its root shape

@@ -123,17 +123,16 @@ def validate_engine(
     or standard SPARQL 1.1 for other servers. ``grouped`` (the default) runs the checks as
     :attr:`CompiledShapes.groups`, one pass per focus set; without it every constraint runs
     as a query of its own (the same results, slower). With ``scan`` (the default) an engine
-    whose quads can be read from memory (:class:`~cptkg.shacl.scan.QuadSource`: embedded Oxigraph)
+    whose quads can be read directly (:class:`~cptkg.shacl.scan.QuadSource`: embedded Oxigraph)
     has its simple constraints evaluated in one pass over the store (:mod:`cptkg.shacl.scan`),
-    the others by their queries (an on-disk store answers the queries faster than a pass over
-    its quads: there every check is a query)."""
+    the others by their queries."""
     start = time.perf_counter()
     if shapes is None:
         shapes = load_shapes()
     subclasses = subclass_closure(engine)
     compiled = compile_shapes(shapes, subclasses, dialect)
     scanned: list[Check] = []
-    if scan and isinstance(engine, QuadSource) and engine.quads_in_memory:
+    if scan and isinstance(engine, QuadSource):
         scanned = [c for c in compiled.checks if scannable(c, compiled)]
         chosen = {id(c) for c in scanned}
         rest = [c for c in compiled.checks if id(c) not in chosen]
