@@ -220,3 +220,21 @@ def test_edge_case_results(edge):
     assert literal in found
     assert has("t2", "points", None, "MaxCountConstraintComponent")
     assert has("r3", "name", None, "MinCountConstraintComponent")  # implicit class target
+
+
+def test_scan_of_an_on_disk_store_equals_its_queries(tmp_path):
+    res = generate_small(tmp_path, rate=0.3)
+    shapes, ontology = load_shapes(), load_ontology()
+    disk = OxigraphEngine.from_paths(
+        [*shipped_files(), res.path],
+        include_ontology=False,
+        progress=False,
+        store_dir=tmp_path / "store",
+    )
+    try:
+        scanned = validate_engine(disk, shapes, ontology, progress=False)
+        queried = validate_engine(disk, shapes, ontology, progress=False, scan=False)
+    finally:
+        disk.close()
+    assert scanned.scanned > 100
+    assert _full(scanned.result) == _full(queried.result)
