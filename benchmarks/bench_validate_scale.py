@@ -6,9 +6,10 @@ the graph once per size (``--invalid-rate 0.001``, seed 1, with the shipped grap
 ``--repeat`` paired rounds, each measuring side by side:
 
 * in a child process: ``pyoxigraph.Store.bulk_load`` of the files (raw), the same files loaded
-  by cptkg, :func:`cptkg.shacl.sparql_runner.validate_engine` (grouped compiled checks, load
-  excluded), the same checks run one query per constraint (the form before grouping), the
-  Turtle report, and the peak RSS;
+  by cptkg, :func:`cptkg.shacl.sparql_runner.validate_engine` (the simple constraints by one
+  scan of the store, the others by grouped compiled checks; load excluded), the same without
+  the scan (every check a query, ``scan=False``: same results required), the same checks run
+  one query per constraint (the form before grouping), the Turtle report, and the peak RSS;
 * the whole process ``cptkg validate --engine oxigraph data FILE -f turtle -o OUT``;
 * the whole process of Jena's ``shacl validate`` on the same triples as N-Triples (when
   Debian's ``libapache-jena-java`` is installed), its results compared with cptkg's.
@@ -99,6 +100,11 @@ def child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
     out["validate"] = _since(start)
     out["queries"] = res.queries
     out["constraints"] = res.checks
+    out["scanned"] = res.scanned
+    start = _clock()
+    unscanned = validate_engine(engine, shapes, progress=False, scan=False)
+    out["validate_without_scan"] = _since(start)
+    out["scan_agrees"] = _full(unscanned.result) == _full(res.result)
     out["results"] = len(res.result.results)
     start = _clock()
     turtle = res.result.to_turtle()
@@ -117,6 +123,25 @@ def child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
     out["per_constraint_query_count"] = len(compiled.checks)
     out["per_constraint_rows"] = rows
     return out
+
+
+def _full(result: Any) -> list[tuple[str, ...]]:
+    """Everything each result says, in report order."""
+    return [
+        tuple(
+            str(x)
+            for x in (
+                f.focus_node,
+                f.path,
+                f.value,
+                f.source_shape,
+                f.constraint_component,
+                f.severity,
+                f.message,
+            )
+        )
+        for f in result.results
+    ]
 
 
 def run_child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
@@ -185,16 +210,22 @@ def summary(size: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "triples": first.get("triples"),
         "rounds": len(runs),
         "queries": first.get("queries"),
+        "scanned": first.get("scanned"),
+        "scan_agrees_in_every_round": all(r["child"].get("scan_agrees") for r in runs),
         "per_constraint_query_count": first.get("per_constraint_query_count"),
         "results": first.get("results"),
         "peak_rss_mib": _median(runs, "child", "peak_rss_mib"),
     }
-    for what in ("bulk_load", "load", "validate", "per_constraint_queries", "turtle_report"):
+    whats = ("bulk_load", "load", "validate", "validate_without_scan", "per_constraint_queries")
+    for what in (*whats, "turtle_report"):
         for clock in ("wall", "cpu"):
             out[f"{what}_{clock}"] = _median(runs, "child", what, clock)
     for clock in ("wall", "cpu"):
         out[f"validate_over_bulk_load_{clock}"] = _ratio(
             runs, ("child", "validate", clock), ("child", "bulk_load", clock)
+        )
+        out[f"without_scan_over_validate_{clock}"] = _ratio(
+            runs, ("child", "validate_without_scan", clock), ("child", "validate", clock)
         )
         out[f"per_constraint_over_validate_{clock}"] = _ratio(
             runs, ("child", "per_constraint_queries", clock), ("child", "validate", clock)

@@ -76,6 +76,7 @@ def test_bench_store_compares_a_loaded_store_with_memory(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["memory"]["queries"] > 0 and doc["store"]["queries"] > 0
+    assert doc["memory"]["scan"] > 0 and doc["store"]["scan"] > 0
     assert doc["runs"]["store"][0]["results"] == doc["runs"]["memory"][0]["results"]
 
 
