@@ -205,7 +205,12 @@ def _cli_time(args: list[str], runs: int) -> tuple[float, list[float], float]:
 
 def new_data(rows: list[int], triples: int, runs: int) -> dict[str, object]:
     """Time import-csv per row count and validate of one N-Triples file (both engines)."""
-    figures: dict[str, object] = {"runs": runs, "import_csv": [], "validate_nt": []}
+    figures: dict[str, object] = {
+        "runs": runs,
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "import_csv": [],
+        "validate_nt": [],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         for n in rows:
             sheet = Path(tmp) / f"policies-{n}.csv"
@@ -239,12 +244,16 @@ def new_data(rows: list[int], triples: int, runs: int) -> dict[str, object]:
                     "times_s": [round(t, 3) for t in times],
                 }
             )
+    figures["load_after"] = [round(x, 2) for x in os.getloadavg()]
     return figures
 
 
 def print_new_data(figures: dict[str, object]) -> None:
     """The figures of :func:`new_data` as text."""
-    print(f"new data of growing size, median of {figures['runs']} runs, start-up included:")
+    print(
+        f"new data of growing size, median of {figures['runs']} runs, start-up included "
+        f"(load average {figures['load_before']} before, {figures['load_after']} after):"
+    )
     for row in figures["import_csv"]:  # type: ignore[attr-defined]
         print(
             f"  cptkg import-csv {row['rows']:>6,} rows: {row['median_s']:8.2f} s "

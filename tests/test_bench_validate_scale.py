@@ -33,5 +33,7 @@ def test_child_measures_grouped_and_per_constraint_validation():
     assert out["triples"] > 1000
     assert 0 < out["queries"] < out["per_constraint_query_count"] == out["constraints"]
     assert out["results"] == out["per_constraint_rows"] == 0  # the shipped graph conforms
-    for what in ("bulk_load", "load", "validate", "per_constraint_queries", "turtle_report"):
+    whats = ("bulk_load", "load", "validate", "validate_without_scan", "per_constraint_queries")
+    for what in (*whats, "turtle_report"):
         assert out[what]["wall"] > 0 and out[what]["cpu"] >= 0
+    assert out["scan_agrees"] and 0 < out["scanned"] < out["constraints"]

@@ -55,6 +55,10 @@ def test_bench_child_processes_measure_the_shipped_graph(tmp_path):
     assert "error" not in ours, ours.get("error")
     assert set(raw["queries"]) == set(ours["queries"]) and len(ours["queries"]) >= 20
     assert ours["triples"] > 1000 and ours["new_file"] > 0
+    assert set(ours["paired"]) == set(ours["queries"])
+    assert all(v["cptkg"] > 0 and v["raw"] > 0 for v in ours["paired"].values())
+    assert bench.over_target(0.020, 0.010) and not bench.over_target(0.014, 0.010)
+    assert not bench.over_target(0.004, 0.001)  # 4x, but within 5 ms
 
 
 def test_bench_store_compares_a_loaded_store_with_memory(tmp_path):
@@ -72,14 +76,17 @@ def test_bench_store_compares_a_loaded_store_with_memory(tmp_path):
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["memory"]["queries"] > 0 and doc["store"]["queries"] > 0
+    assert doc["memory"]["scan"] > 0 and doc["store"]["scan"] > 0
     assert doc["runs"]["store"][0]["results"] == doc["runs"]["memory"][0]["results"]
 
 
 def test_cold_start_times_the_three_commands_paired():
     cold_start = load_script("cold_start")
-    times = cold_start.measure(1, cache=True)
+    times = cold_start.measure(1, "data-change")
     assert set(times) == {"import rdflib", "cptkg query payer-matrix", "cptkg validate"}
-    assert all(len(v) == 1 and v[0] > 0 for v in times.values())
+    assert all(len(v) == 1 and v[0].wall > 0 and v[0].cpu > 0 for v in times.values())
+    table = cold_start.summary(times)
+    assert table["import rdflib"]["ratio_cpu"] == 1.0
 
 
 def test_bench_intake_new_data_smoke(capsys):
@@ -90,3 +97,4 @@ def test_bench_intake_new_data_smoke(capsys):
     assert [r["rows"] for r in doc["import_csv"]] == [3]
     assert [r["engine"] for r in doc["validate_nt"]] == ["rdflib", "oxigraph"]
     assert all(r["triples"] >= 40 and r["policies"] == 2 for r in doc["validate_nt"])
+    assert len(doc["load_before"]) == len(doc["load_after"]) == 3

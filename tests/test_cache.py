@@ -184,3 +184,26 @@ def test_validation_is_renewed_when_the_quotes_source_document_goes_or_changes(
     assert len(_entries(cache_home, "validate")) == 1
     again = _run(project, cache_home, "validate", **env)
     assert again.stderr == gone.stderr and again.stdout == gone.stdout
+
+
+def test_a_result_computed_while_an_input_changes_is_not_kept(tmp_path, monkeypatch):
+    """A file edited while the result is computed: the result may have read either version,
+    so nothing is kept under the key made before, and the next read misses."""
+    monkeypatch.setenv("CPTKG_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("CPTKG_NO_CACHE", raising=False)
+    data = tmp_path / "data.ttl"
+    data.write_text("<urn:a> <urn:b> 1 .\n", encoding="utf-8")
+
+    def compute_while_editing() -> str:
+        data.write_text("<urn:a> <urn:b> 2 .\n", encoding="utf-8")
+        return "answer"
+
+    key = cache.result_key("test", ["edit"], [data])
+    assert cache.cached(key, compute_while_editing, lambda v: v, str) == "answer"
+    assert not key.still_current()
+    assert cache.read(key) is None
+    assert cache.read(cache.result_key("test", ["edit"], [data])) is None
+    # unchanged inputs: kept and served
+    again = cache.result_key("test", ["edit"], [data])
+    assert cache.cached(again, lambda: "kept", lambda v: v, str) == "kept"
+    assert cache.read(again) == "kept"

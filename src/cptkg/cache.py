@@ -8,7 +8,9 @@ only when every input is byte for byte the same; otherwise it is recomputed and 
 entry, so a stale result cannot be served and the cache holds one entry per request.
 
 Entries are JSON (never pickle), written atomically in ``cache_dir()/results``. Set
-``CPTKG_NO_CACHE=1`` to bypass the cache; deleting the directory is always safe.
+``CPTKG_NO_CACHE=1`` to bypass the cache; deleting the directory is always safe. The lower
+caches a miss still profits from (translated queries, parsed files) are
+:mod:`cptkg.sparql_cache` and :mod:`cptkg.graph_cache`; all share :mod:`cptkg.diskcache`.
 """
 
 from __future__ import annotations
@@ -18,80 +20,30 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from cptkg.diskcache import (
+    StderrWatch,
+    cache_dir,
+    code_digest,
+    distribution_versions,
+    enabled,
+    file_digest,
+    read_entry,
+    write_entry,
+)
 from cptkg.engines.settings import GraphSettings
-from cptkg.fsutil import atomic_write
 from cptkg.version import __version__
 
 if TYPE_CHECKING:
     from cptkg.engines.base import SelectResult
 
-#: Set to a non-empty value other than 0 to neither read nor write cached results.
-ENV_NO_CACHE = "CPTKG_NO_CACHE"
 T = TypeVar("T")
 
 #: Format of the entries; bumped when their layout changes.
 _LAYOUT = "1"
-
-
-def cache_dir() -> Path:
-    """``$CPTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/cptkg``, else ``~/.cache/cptkg``."""
-    env = os.environ.get("CPTKG_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "cptkg"
-
-
-def enabled() -> bool:
-    """False when ``$CPTKG_NO_CACHE`` asks to bypass the result cache."""
-    return os.environ.get(ENV_NO_CACHE, "").strip() in ("", "0")
-
-
-def file_digest(path: Path) -> str:
-    """The SHA-256 of the content of ``path``."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
-
-
-def code_digest() -> str:
-    """One SHA-256 over the source files of the cptkg package (names and contents), so an
-    edited module invalidates every cached result."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
-        h.update(f.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def distribution_versions(names: Iterable[str]) -> dict[str, str]:
-    """``name -> version`` of installed distributions, read from the names of their
-    ``*.dist-info`` directories on ``sys.path`` (no ``importlib.metadata``: it is slow to
-    import); "missing" for one not found."""
-    wanted = {_normal(n): n for n in names}
-    found: dict[str, str] = {}
-    for entry in sys.path:
-        try:
-            listing = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for item in listing:
-            if not item.endswith(".dist-info"):
-                continue
-            dist, _, version = item[: -len(".dist-info")].partition("-")
-            key = _normal(dist)
-            if key in wanted and wanted[key] not in found:
-                found[wanted[key]] = version
-    return {n: found.get(n, "missing") for n in wanted.values()}
-
-
-def _normal(name: str) -> str:
-    return name.lower().replace("-", "_").replace(".", "_")
 
 
 @dataclass(frozen=True)
@@ -102,6 +54,13 @@ class CacheKey:
     kind: str
     request: str
     inputs: str
+    #: the same key worked out again from the inputs as they are now (None: not re-checkable)
+    remake: Callable[[], CacheKey] | None = field(default=None, compare=False, repr=False)
+
+    def still_current(self) -> bool:
+        """True unless an input changed since this key was made (a result computed meanwhile
+        may have read either version, so it must not be kept under this key)."""
+        return self.remake is None or self.remake().inputs == self.inputs
 
     @property
     def path(self) -> Path:
@@ -121,7 +80,8 @@ def result_key(
     for part in (_LAYOUT, kind, os.getcwd(), *request):
         req.update(part.encode("utf-8", "surrogateescape") + b"\0")
     inputs = hashlib.sha256()
-    versions = distribution_versions(distributions)
+    versions_of = tuple(distributions)
+    versions = distribution_versions(versions_of)
     parts = [
         req.hexdigest(),
         __version__,
@@ -129,21 +89,28 @@ def result_key(
         sys.version,
         json.dumps(versions, sort_keys=True),
     ]
-    for f in files:
+    file_list = list(files)
+    for f in file_list:
         parts += [str(f.resolve()), file_digest(f)]
     for part in parts:
         inputs.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    return CacheKey(kind, req.hexdigest(), inputs.hexdigest())
+    return CacheKey(
+        kind,
+        req.hexdigest(),
+        inputs.hexdigest(),
+        remake=lambda: result_key(kind, request, file_list, versions_of),
+    )
 
 
 def read(key: CacheKey) -> object | None:
     """The cached value for ``key``, or None (none, computed from other inputs, unreadable,
     or the cache bypassed)."""
-    if not enabled():
+    data = read_entry(key.path)
+    if data is None:
         return None
     try:
-        entry = json.loads(key.path.read_bytes())
-    except (OSError, ValueError):
+        entry = json.loads(data)
+    except ValueError:
         return None
     if not isinstance(entry, dict) or entry.get("inputs") != key.inputs:
         return None
@@ -156,45 +123,7 @@ def write(key: CacheKey, value: object) -> None:
     if not enabled():
         return
     data = json.dumps({"inputs": key.inputs, "value": value}, ensure_ascii=False)
-    try:
-        key.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(key.path, data.encode("utf-8"))
-    except Exception:  # noqa: BLE001 - InputError / OSError: a cache miss next time
-        pass
-
-
-class StderrWatch:
-    """A context that notes whether anything was written to ``sys.stderr`` inside it (a
-    warning or a note): such a run is not cached, since a cached answer would not repeat it."""
-
-    def __init__(self) -> None:
-        self.written = False
-        self._stream: TextIO | None = None
-
-    def __enter__(self) -> StderrWatch:
-        self._stream = sys.stderr
-        sys.stderr = _Tee(self._stream, self)  # type: ignore[assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._stream is not None
-        sys.stderr = self._stream
-
-
-class _Tee:
-    """``stream`` with every write marking ``watch``."""
-
-    def __init__(self, stream: TextIO, watch: StderrWatch) -> None:
-        self._stream = stream
-        self._watch = watch
-
-    def write(self, text: str) -> int:
-        if text:
-            self._watch.written = True
-        return self._stream.write(text)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self._stream, name)
+    write_entry(key.path, data.encode("utf-8"))
 
 
 def encode_select(result: SelectResult) -> dict[str, object]:
@@ -275,7 +204,8 @@ def cached(
     decode: Callable[[object], T],
 ) -> T:
     """The value for ``key`` from the cache, else ``compute()`` kept under ``key`` (JSON data
-    from ``encode``; None: not kept) unless the computation wrote to stderr."""
+    from ``encode``; None: not kept) unless the computation wrote to stderr or an input
+    changed while it ran."""
     if key is None:
         return compute()
     hit = read(key)
@@ -286,7 +216,7 @@ def cached(
             pass  # an entry of another layout: recompute and replace it
     with StderrWatch() as watch:
         value = compute()
-    if not watch.written:
+    if not watch.written and key.still_current():
         data = encode(value)
         if data is not None:
             write(key, data)

@@ -28,12 +28,13 @@ query's id; ``check-*`` queries are quality checks where zero rows means pass.
 from __future__ import annotations
 
 import difflib
+import functools
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
+from cptkg import diskcache
 from cptkg.engines.base import mask_comments_and_strings
 from cptkg.errors import CptkgError, InputError
 from cptkg.paths import queries_dir, workspace_queries_dir
@@ -122,24 +123,32 @@ class Header:
         return f", line {self.lines[key]}" if key in self.lines else ""
 
 
-class _HeaderLoader(yaml.BaseLoader):
-    """YAML with every scalar read as text (grlc's values are used as text) and no key twice."""
+@functools.cache
+def _header_loader() -> type:
+    """YAML with every scalar read as text (grlc's values are used as text) and no key twice
+    (PyYAML is imported here: a header read from the cache does not need it)."""
+    import yaml
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            problem = (
-                "a key must be a word"
-                if not isinstance(key, str)
-                else f"{key!r} given twice"
-                if key in seen
-                else None
-            )
-            if problem:
-                raise yaml.constructor.ConstructorError(None, None, problem, key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    class HeaderLoader(yaml.BaseLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+            seen: set[object] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                problem = (
+                    "a key must be a word"
+                    if not isinstance(key, str)
+                    else f"{key!r} given twice"
+                    if key in seen
+                    else None
+                )
+                if problem:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, problem, key_node.start_mark
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return HeaderLoader
 
 
 def read_header(text: str) -> Header:
@@ -147,7 +156,9 @@ def read_header(text: str) -> Header:
 
     The header ends at the first line that is neither a ``#+`` line, another comment nor
     blank. Values are strings, lists and mappings of strings. Raises QueryCatalogError,
-    naming the file line, on a header that is not YAML or not a mapping of keys.
+    naming the file line, on a header that is not YAML or not a mapping of keys. A header
+    read before is taken from the cache (:mod:`cptkg.diskcache`), keyed by its lines, their
+    numbers, PyYAML's version and cptkg's code.
     """
     lines: list[str] = []
     numbers: list[int] = []
@@ -160,11 +171,53 @@ def read_header(text: str) -> Header:
             break
     if not lines:
         return Header({}, {})
+    path = diskcache.entry_path("headers", _header_key(lines, numbers), ".json")
+    kept = _kept_header(diskcache.read_entry(path))
+    if kept is not None:
+        return kept
+    header = _read_yaml(lines, numbers)
+    data = {"values": header.values, "lines": header.lines}
+    if diskcache.write_entry(path, json.dumps(data, ensure_ascii=False).encode("utf-8")):
+        diskcache.prune(path.parent, HEADERS_KEPT)
+    return header
+
+
+#: Query headers kept in the cache (the most recently written).
+HEADERS_KEPT = 2000
+
+
+def _header_key(lines: list[str], numbers: list[int]) -> str:
+    versions = diskcache.distribution_versions(["PyYAML"])
+    parts = ["header", diskcache.code_digest(), versions["PyYAML"], json.dumps(numbers), *lines]
+    return diskcache.digest(parts)
+
+
+def _kept_header(data: bytes | None) -> Header | None:
+    """The header of a cache entry; None when there is none or it is not one."""
+    if data is None:
+        return None
+    try:
+        entry = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    values, lines = entry.get("values"), entry.get("lines")
+    if not isinstance(values, dict) or not isinstance(lines, dict):
+        return None
+    if not all(isinstance(v, int) for v in lines.values()):
+        return None
+    return Header(values, lines)
+
+
+def _read_yaml(lines: list[str], numbers: list[int]) -> Header:
+    """The header ``lines`` (found on file lines ``numbers``) read with PyYAML."""
+    import yaml
 
     def file_line(mark: yaml.Mark | None) -> int:
         return numbers[min(mark.line, len(numbers) - 1)] if mark else numbers[0]
 
-    loader = _HeaderLoader("\n".join(lines))
+    loader = _header_loader()("\n".join(lines))
     try:
         node = loader.get_single_node()
         values = loader.construct_document(node) if node is not None else {}

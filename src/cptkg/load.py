@@ -23,6 +23,7 @@ from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError as RdflibParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
+from cptkg import graph_cache
 from cptkg import paths as _paths
 from cptkg.errors import InputError, ParseError
 from cptkg.namespaces import GRAPH_BASE, bind_prefixes
@@ -462,19 +463,31 @@ def subject_sources(ds: Dataset) -> dict[URIRef, str]:
 
 
 def load_ontology() -> Graph:
-    """The shipped ontology ``ontology/cptkg.ttl`` as a Graph."""
-    return parse_file(_paths.ontology_file())
+    """The shipped ontology ``ontology/cptkg.ttl`` as a Graph (a new one each call; the
+    parsed graph is kept by :mod:`cptkg.graph_cache`)."""
+    path = _paths.ontology_file()
+    return graph_cache.cached("ontology", [path], lambda: parse_file(path), _is_graph)
 
 
 def load_shapes() -> Graph:
-    """All shipped shapes ``ontology/shapes/*.ttl`` merged into one Graph."""
-    g = Graph()
-    bind_prefixes(g)
-    for f in _paths.shapes_files():
-        shapes = parse_file(f)
-        _copy_prefixes(shapes, g)
-        g += shapes
-    return g
+    """All shipped shapes ``ontology/shapes/*.ttl`` merged into one Graph (a new one each
+    call; the parsed graph is kept by :mod:`cptkg.graph_cache`)."""
+    files = _paths.shapes_files()
+
+    def build() -> Graph:
+        g = Graph()
+        bind_prefixes(g)
+        for f in files:
+            shapes = parse_file(f)
+            _copy_prefixes(shapes, g)
+            g += shapes
+        return g
+
+    return graph_cache.cached("shapes", files, build, _is_graph)
+
+
+def _is_graph(kept: object) -> bool:
+    return type(kept) is Graph
 
 
 def load_union(paths: list[Path] | None = None, **kwargs: bool) -> Graph:

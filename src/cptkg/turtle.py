@@ -31,6 +31,8 @@ class _Names:
         self.used: dict[str, URIRef] = {}
         self.rewrite: dict[str, str] = {}
         self.cache: dict[tuple[Node, bool], str | None] = {}
+        #: namespace -> its IRI, made once
+        self.namespaces: dict[str, URIRef] = {}
         #: how many times a prefix may have been generated (names not found may exist now)
         self.generations = 0
 
@@ -61,7 +63,10 @@ class _Names:
         local = _LONE_PERCENT.sub("\\%", local.replace("(", r"\(").replace(")", r"\)"))
         if local.endswith("."):
             return None
-        return f"{self._use(prefix, URIRef(namespace))}:{local}"
+        iri = self.namespaces.get(namespace)
+        if iri is None:
+            iri = self.namespaces[namespace] = URIRef(namespace)
+        return f"{self._use(prefix, iri)}:{local}"
 
     def _use(self, prefix: str, namespace: URIRef) -> str:
         if (prefix and prefix[0] == "_") or self.used.get(prefix, namespace) != namespace:
@@ -86,7 +91,15 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
     named: set[Node] = set()  # nodes whose prefix is registered (until a prefix is generated)
     generations = 0
     for s, p, o in g:
-        props.setdefault(s, {}).setdefault(p, []).append(o)
+        by_pred = props.get(s)
+        if by_pred is None:
+            props[s] = {p: [o]}
+        else:
+            objects = by_pred.get(p)
+            if objects is None:
+                by_pred[p] = [o]
+            else:
+                objects.append(o)
         refs[o] = refs.get(o, 0) + 1
         # register the prefixes in use (rdflib prints only those), in rdflib's order
         if s not in named:
@@ -143,24 +156,35 @@ def pretty_turtle(g: Graph, manager: NamespaceManager | None = None) -> str:
     write = out.append
     depth = 0
 
+    orders: dict[tuple[Node, ...], list[Node]] = {}
+
+    def predicate_order(by_pred: dict[Node, list[Node]]) -> list[Node]:
+        """rdf:type, rdfs:label, then the other predicates sorted (once per predicate set)."""
+        key = tuple(by_pred)
+        order = orders.get(key)
+        if order is None:
+            first = [p for p in (_TYPE, _LABEL) if p in by_pred]
+            order = orders[key] = first + sorted(p for p in by_pred if p not in first)
+        return order
+
     def predicate_list(subject: Node) -> None:
         nonlocal depth
         by_pred = props.get(subject, {})
-        first = [p for p in (_TYPE, _LABEL) if p in by_pred]
-        order = first + sorted(p for p in by_pred if p not in first)
-        for i, p in enumerate(order):
+        for i, p in enumerate(predicate_order(by_pred)):
             if i:
                 write(" ;\n" + _INDENT * (depth + 1) + label(p, True))
             else:
                 write(" " + label(p, True))
             objects = by_pred[p]
-            if len(objects) > 1:
-                objects = sorted(objects)
             depth += 1  # rdflib indents one level more in every object list
-            obj(objects[0], False)
-            for o in objects[1:]:
-                write(",\n" + _INDENT * (depth + 1))
-                obj(o, True)
+            if len(objects) == 1 and not isinstance(objects[0], BNode):
+                write(" " + label(objects[0], False))
+            else:
+                objects = sorted(objects)
+                obj(objects[0], False)
+                for o in objects[1:]:
+                    write(",\n" + _INDENT * (depth + 1))
+                    obj(o, True)
             depth -= 1
 
     def obj(node: Node, newline: bool) -> None:

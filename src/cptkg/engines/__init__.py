@@ -51,12 +51,7 @@ def open_graph(settings: GraphSettings | None = None) -> Engine:
             rebuild=settings.rebuild_store,
         )
     from cptkg.engines.rdflib_engine import RdflibEngine  # rdflib: not for `cptkg --help`
-    from cptkg.load import load_dataset
 
-    return RdflibEngine.from_dataset(
-        load_dataset(
-            paths,
-            include_ontology=settings.include_ontology,
-            include_shapes=settings.include_shapes,
-        )
+    return RdflibEngine.from_sources(
+        paths, include_ontology=settings.include_ontology, include_shapes=settings.include_shapes
     )

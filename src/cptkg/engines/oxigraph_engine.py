@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.term import Identifier
 
 from cptkg import paths as _paths
@@ -45,6 +45,10 @@ from cptkg.engines.base import (
     SelectResult,
     bind_query,
 )
+from cptkg.engines.oxigraph_terms import iri as iri  # re-exported
+from cptkg.engines.oxigraph_terms import plain_literal as plain_literal  # re-exported
+from cptkg.engines.oxigraph_terms import to_oxigraph as to_oxigraph  # re-exported
+from cptkg.engines.oxigraph_terms import to_rdflib
 from cptkg.engines.sparql_validation import SparqlOnly
 from cptkg.errors import InputError, ParseError
 from cptkg.formats import normalize_format
@@ -54,7 +58,6 @@ from cptkg.namespaces import PREFIXES
 from cptkg.progress import Progress
 from cptkg.version import __version__
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: The record of what an on-disk store was loaded from, in the store's directory.
 SOURCES_FILE = "cptkg-sources.json"
 _LOG = logging.getLogger("cptkg.store")
@@ -67,41 +70,6 @@ _FORMATS: dict[str, ox.RdfFormat] = {
     "nquads": ox.RdfFormat.N_QUADS,
 }
 _QUAD_FORMATS = {"trig", "nquads"}
-
-
-def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
-    """A pyoxigraph term as the equal rdflib term (xsd:string literals without datatype,
-    as rdflib's parsers and SPARQL engine give them)."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        dt = term.datatype.value
-        if dt == XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(dt))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"unsupported term {term!r}")  # RDF-star triples: not used by cptkg
-
-
-def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as the equal pyoxigraph term (blank nodes keep their ids); the inverse
-    of :func:`to_rdflib`."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"unsupported term {term!r}")
 
 
 class _CountingReader:
@@ -294,8 +262,7 @@ class OxigraphEngine(SparqlOnly):
             try:
                 for sol in result:
                     row = []
-                    for i in range(len(variables)):
-                        t = sol[i]
+                    for t in sol:
                         if t is None:
                             row.append(None)
                             continue
@@ -318,6 +285,16 @@ class OxigraphEngine(SparqlOnly):
 
     def __len__(self) -> int:
         return len(self.store)
+
+    def quads(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        object: ox.NamedNode | ox.BlankNode | ox.Literal | None = None,  # noqa: A002
+    ) -> Iterator[ox.Quad]:
+        """The quads matching a pattern (None: any) in every graph, as pyoxigraph terms, read
+        from the store's indexes without SPARQL (the scan of :mod:`cptkg.shacl.scan`)."""
+        return iter(self.store.quads_for_pattern(subject, predicate, object, None))
 
     # ------------------------------------------------------------------ export
     def union_triples(self) -> Iterator[ox.Triple]:

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 from rdflib import Dataset, Graph
 from rdflib.term import Identifier
 
-from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult, bind_query
-from cptkg.export import export
-from cptkg.intake.context import ContextProvider, GraphContext
-from cptkg.load import load_dataset, subject_sources, union_graph
+from cptkg import graph_cache
+from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult
+from cptkg.load import load_dataset, source_files, subject_sources, union_graph
 from cptkg.namespaces import bind_prefixes
+from cptkg.sparql_cache import prepare_bound
 
 if TYPE_CHECKING:
+    from cptkg.intake.context import ContextProvider
     from cptkg.shacl.report import ValidationResult
 
 
@@ -26,7 +27,8 @@ class RdflibEngine:
 
     Parameters are bound with :func:`cptkg.engines.base.inject_values`, exactly as the other
     engines do, rather than with rdflib's ``initBindings``: the same query text then runs
-    everywhere, and a VALUES block is visible to every FILTER of the group it opens.
+    everywhere, and a VALUES block is visible to every FILTER of the group it opens. Query texts
+    are prepared through :mod:`cptkg.sparql_cache` (parsed once, not once per run).
     """
 
     name = "rdflib"
@@ -42,6 +44,38 @@ class RdflibEngine:
         """An engine over ``dataset``, its named graphs merged into one default graph."""
         return cls(union_graph(dataset), dataset)
 
+    @classmethod
+    def from_sources(
+        cls,
+        paths: list[Path] | None = None,
+        *,
+        include_ontology: bool = True,
+        include_shapes: bool = False,
+    ) -> RdflibEngine:
+        """An engine over what :func:`cptkg.load.load_dataset` loads with these arguments; the
+        parsed graphs are read from :mod:`cptkg.graph_cache` when the same files were loaded
+        before."""
+        flags = {"include_ontology": include_ontology, "include_shapes": include_shapes}
+        files = source_files(paths, **flags)
+
+        def build() -> tuple[Dataset, Graph]:
+            ds = load_dataset(paths, **flags)
+            return ds, union_graph(ds)
+
+        dataset, graph = graph_cache.cached(
+            "dataset",
+            files,
+            build,
+            lambda kept: (
+                isinstance(kept, tuple)
+                and len(kept) == 2
+                and type(kept[0]) is Dataset
+                and type(kept[1]) is Graph
+            ),
+            [f"ontology={include_ontology}", f"shapes={include_shapes}"],
+        )
+        return cls(graph, dataset)
+
     def load(self, paths: Iterable[Path | str]) -> None:
         """Add RDF files (or directories), one named graph per source file."""
         added = load_dataset(list(paths), include_ontology=False)
@@ -56,6 +90,8 @@ class RdflibEngine:
 
     def export(self, fmt: str) -> bytes:
         """The graph in ``fmt``, deterministic (see :func:`cptkg.export.export`)."""
+        from cptkg.export import export  # not for queries (start-up time)
+
         return export(self.dataset if self.dataset is not None else self.graph, fmt)
 
     def validate(
@@ -72,16 +108,19 @@ class RdflibEngine:
 
     def context(self) -> ContextProvider:
         """Index look-ups on the graph, naming the source file of each typed subject."""
+        from cptkg.intake.context import GraphContext  # not for queries (start-up time)
+
         sources = subject_sources(self.dataset) if self.dataset is not None else None
         return GraphContext(self.graph, sources)
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
-        text = bind_query(sparql, bindings)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = self.graph.query(text)
+                namespaces = tuple(sorted((p, str(ns)) for p, ns in self.graph.namespaces()))
+                prepared = prepare_bound(sparql, bindings, namespaces)
+                result = self.graph.query(prepared)
                 kind = result.type
                 if kind == "SELECT":
                     variables = [str(v) for v in (result.vars or [])]

@@ -46,6 +46,7 @@ from rdflib.namespace import DCTERMS
 from cptkg import paths as _paths
 from cptkg.errors import CptkgError, InputError
 from cptkg.export import canonical_graph
+from cptkg.gc_tuning import fewer_collections
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.diff import describe_changes
 from cptkg.intake.reading import DEFAULT_MAX_BYTES, NewData, check_encodable, read_new
@@ -233,6 +234,7 @@ def _needs_canonical_order(g: Graph, prefixes: Graph) -> bool:
     return False
 
 
+@fewer_collections()
 def serialize_new(g: Graph, sources: list[Path]) -> bytes:
     """The Turtle written to data/policies/: a header comment, then the triples."""
     prefixes = canonical_graph(Graph(), namespaces_from=bind_prefixes(Graph()))

@@ -37,6 +37,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.gc_tuning import fewer_collections
 from cptkg.intake.add import slug
 from cptkg.intake.context import ContextProvider, shipped_context
 from cptkg.intake.reading import (
@@ -52,6 +53,7 @@ from cptkg.intake.validation import validate_new_data
 from cptkg.load import load_ontology
 from cptkg.namespaces import CPTKG, KG, bind_prefixes, parse_iri
 from cptkg.textsafe import printable
+from cptkg.triple_store import bulk_graph
 
 #: Columns the spreadsheet fills in when blank (the shapes still require a value).
 DEFAULTED = {
@@ -380,6 +382,16 @@ def _document(cell: str, ctx: ContextProvider) -> URIRef | None:
     return None
 
 
+def _source(cell: str, ctx: ContextProvider) -> URIRef | None:
+    """The IRI a ``source`` cell holds, or the policy document it names."""
+    return _expand(cell) or _document(cell, ctx)
+
+
+def _iri(cell: str, _ctx: ContextProvider) -> URIRef | None:
+    """The IRI a cell holds (:func:`_expand`), as a look-up :func:`convert` asks once per cell."""
+    return _expand(cell)
+
+
 #: Where a cell's problems go: ``err(column, message, hint)``.
 ErrorSink = Callable[[str, str, str], None]
 
@@ -513,9 +525,8 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         for f in cols
         if f.name is not None and f.name not in RESOLVED and answers[f]
     }
-    g = Graph()
-    bind_prefixes(g)
-    result = CsvResult(g, file=file, columns=property_columns(schema))
+    triples: list[tuple[Node, Node, Node]] = []
+    add = triples.append
     errors: list[CellError] = []
     ids_in_file: dict[str, URIRef] = {}
     first_row: dict[str, int] = {}
@@ -530,21 +541,76 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
             looked_up[key] = look_up(cell, ctx)
         return looked_up[key]
 
-    known: dict[tuple[str | None, str, bool], list[Node]] = {}
+    #: column -> (cell, category values?) -> its values, for cells without a problem
+    known: dict[str, dict[tuple[str, bool], list[Node]]] = {}
+    rows_of: dict[Node, int] = {}
 
     def values(
         f: Field, cell: str, vocab: dict[str, URIRef] | None, err: ErrorSink, whole: bool
     ) -> list[Node]:
         """``cell_values(f, cell, vocab, err)``, worked out once per distinct cell of a
         column (``whole``: the column's category values) unless the cell has a problem."""
-        key = (f.name, cell, whole)
-        found = known.get(key)
+        column = known.setdefault(f.name or "", {})
+        found = column.get((cell, whole))
         if found is None:
             before = len(errors)
             found = cell_values(f, cell, vocab, err)
             if len(errors) == before:
-                known[key] = found
+                column[(cell, whole)] = found
         return found
+
+    split_codes: dict[str, tuple[str, str]] = {}
+
+    def categories_and_codes(cell: str) -> tuple[str, str]:
+        """A code cell split into its ``<code>-`` categories and its codes (once per cell)."""
+        found = split_codes.get(cell)
+        if found is None:
+            listed = _split(cell)
+            found = split_codes[cell] = (
+                " ".join(c.removesuffix("-") for c in listed if c.endswith("-")),
+                " ".join(c for c in listed if not c.endswith("-")),
+            )
+        return found
+
+    payer_labels: dict[URIRef | None, str | None] = {}
+
+    def payer_label(payer: URIRef | None) -> str | None:
+        """The label of ``payer`` among the graph's payers (asked once per payer)."""
+        if payer not in payer_labels:
+            payer_labels[payer] = next(
+                (lab for p, lab in ctx.instances_of(CPTKG.Payer, 10_000) if p == payer), None
+            )
+        return payer_labels[payer]
+
+    # per column: what is checked and added for each row, worked out once
+    must_fill = [(f.name or "", f) for f in cols if required(f)]
+    cell_columns = [
+        (
+            f,
+            f.name,
+            f.path,
+            CATEGORY_PROPERTIES.get(f.path) if f.code is not None else None,
+            vocabs.get(f.name),
+        )
+        for f in cols
+        if f.name is not None and f.name not in RESOLVED
+    ]
+    a_type, policy_class, identifier, label_of = (
+        RDF.type,
+        CPTKG.PayerPolicy,
+        DCTERMS.identifier,
+        RDFS.label,
+    )
+    payer_of, date_status, not_stated = (
+        CPTKG.payer,
+        CPTKG.effectiveDateStatus,
+        CPTKG["value-not-stated"],
+    )
+    document_of, derived_from, supersedes = (
+        CPTKG.policyDocument,
+        PROV.wasDerivedFrom,
+        CPTKG.supersedes,
+    )
 
     for row_no, cells in rows:
         errors += formula_cells(row_no, cells)
@@ -572,16 +638,16 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
         def err(col: str, msg: str, hint: str = "", _row: int = row_no) -> None:
             errors.append(CellError(_row, col, msg, hint))
 
-        for f in cols:
-            if required(f) and not cells[f.name or ""]:
-                err(f.name or "", "blank, but an answer is required", what(f, answers[f]))
+        for name, f in must_fill:
+            if not cells[name]:
+                err(name, "blank, but an answer is required", what(f, answers[f]))
         pid = cells["policy_id"]
         if not pid:
             continue
-        pol = policy_iri(pid)
-        result.rows[pol] = row_no
-        g.add((pol, RDF.type, CPTKG.PayerPolicy))
-        g.add((pol, DCTERMS.identifier, Literal(pid)))
+        pol = ids_in_file[pid]
+        rows_of[pol] = row_no
+        add((pol, a_type, policy_class))
+        add((pol, identifier, Literal(pid)))
         payer = None
         if cells["payer"]:
             payer = resolved(_payer, cells["payer"])
@@ -593,29 +659,21 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     f"add the payer to data/payers.ttl first, or use a known payer: {names}",
                 )
             else:
-                g.add((pol, CPTKG.payer, payer))
+                add((pol, payer_of, payer))
         label = cells["label"]
         if not label:
-            payer_label = next(
-                (lab for p, lab in ctx.instances_of(CPTKG.Payer, 10_000) if p == payer), None
-            )
-            label = f"{payer_label or cells['payer']}: {pid}"
-        g.add((pol, RDFS.label, Literal(label)))
-        for f in cols:
-            if f.name is None or f.name in RESOLVED:
-                continue
-            cell = cells[f.name]
-            whole = CATEGORY_PROPERTIES.get(f.path)
-            if whole is not None and f.code is not None:
-                listed = _split(cell)
-                categories = " ".join(c.removesuffix("-") for c in listed if c.endswith("-"))
+            label = f"{payer_label(payer) or cells['payer']}: {pid}"
+        add((pol, label_of, Literal(label)))
+        for f, name, path, whole, vocab in cell_columns:
+            cell = cells[name]
+            if whole is not None:
+                categories, cell = categories_and_codes(cell)
                 for value in values(f, categories, None, err, True):
-                    g.add((pol, whole, value))
-                cell = " ".join(c for c in listed if not c.endswith("-"))
-            for value in values(f, cell, vocabs.get(f.name), err, False):
-                g.add((pol, f.path, value))
+                    add((pol, whole, value))
+            for value in values(f, cell, vocab, err, False):
+                add((pol, path, value))
         if not cells["effective_date"]:
-            g.add((pol, CPTKG.effectiveDateStatus, CPTKG["value-not-stated"]))
+            add((pol, date_status, not_stated))
         doc = None
         if cells["policy_document"]:
             doc = resolved(_document, cells["policy_document"])
@@ -627,9 +685,9 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     "data/payers.ttl",
                 )
             else:
-                g.add((pol, CPTKG.policyDocument, doc))
+                add((pol, document_of, doc))
         if cells["source"]:
-            src = _expand(cells["source"]) or resolved(_document, cells["source"])
+            src = resolved(_source, cells["source"])
             if src is None:
                 err(
                     "source",
@@ -637,9 +695,9 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     "use the kg:… IRI of a policy document, document section or code set",
                 )
             else:
-                g.add((pol, PROV.wasDerivedFrom, src))
+                add((pol, derived_from, src))
         elif doc is not None:
-            g.add((pol, PROV.wasDerivedFrom, doc))
+            add((pol, derived_from, doc))
         else:
             err(
                 "source",
@@ -647,7 +705,7 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                 "name where the policy was read (kg:document-…), for prov:wasDerivedFrom",
             )
         if cells["supersedes"]:
-            old = _expand(cells["supersedes"]) or ids_in_file.get(cells["supersedes"])
+            old = resolved(_iri, cells["supersedes"]) or ids_in_file.get(cells["supersedes"])
             if old is None:
                 found = [iri for _l, iri in ctx.policies_with_identifier([cells["supersedes"]])]
                 old = found[0] if found else None
@@ -657,10 +715,12 @@ def convert(text: str, file: str, ctx: ContextProvider, ontology: Graph) -> CsvR
                     f"no policy with identifier {cells['supersedes']!r} in the graph or this file",
                 )
             else:
-                g.add((pol, CPTKG.supersedes, old))
+                add((pol, supersedes, old))
     if errors:
         raise CsvError(file, sorted(errors, key=lambda e: e.row))
-    return result
+    g = bulk_graph(triples)
+    bind_prefixes(g)
+    return CsvResult(g, rows_of, file=file, columns=property_columns(schema))
 
 
 def csv_to_new_data(
@@ -692,6 +752,7 @@ def csv_to_new_data(
     return new
 
 
+@fewer_collections()
 def import_csv(
     path: Path | str,
     context: ContextProvider | None = None,

@@ -15,6 +15,7 @@ from rdflib.term import Node
 
 from cptkg import paths as _paths
 from cptkg.errors import InputError
+from cptkg.gc_tuning import fewer_collections
 from cptkg.load import parse_file, quiet_rdflib
 from cptkg.namespaces import CPTKG, bind_prefixes
 from cptkg.textsafe import describe, printable, unsafe_characters
@@ -85,15 +86,18 @@ def check_text_safe(new: NewData) -> None:
     notes, comments), not in IRIs nor in :data:`SINGLE_LINE` properties. Each is named with
     its ``file:line`` (or row and column), escaped."""
     found: list[str] = []
-    seen: set[tuple[Node, bool]] = set()  # terms already found safe (IRIs repeat in every row)
+    # terms already found safe, without and with layout allowed (IRIs repeat in every row)
+    safe: set[Node] = set()
+    safe_in_layout: set[Node] = set()
     for s, p, o in new.graph:
         for term in (s, p, o):
             layout = isinstance(term, Literal) and p not in SINGLE_LINE
-            if (term, layout) in seen:
+            seen = safe_in_layout if layout else safe
+            if term in seen:
                 continue
             bad = unsafe_characters(str(term), allow_layout=layout)
             if not bad:
-                seen.add((term, layout))
+                seen.add(term)
                 continue
             where = new.location(s, p) or ", ".join(_paths.display_path(f) for f in new.files)
             kind = "text" if isinstance(term, Literal) else "IRI"
@@ -202,6 +206,7 @@ def _term_pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?:^|[\s;,\[\"])(?:" + alternatives + r")(?=[\s\",;.]*$|[\s\",;])")
 
 
+@fewer_collections()
 def read_new(paths: Iterable[Path | str], *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> NewData:
     """Parse new RDF files (.ttl, .nt, .jsonld, .trig, .nq) into one graph.
 

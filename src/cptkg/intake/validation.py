@@ -43,6 +43,7 @@ from cptkg.codes.checks import RELEASE_NOT_IN_FORCE, CodeProblem, add_to_validat
 from cptkg.codes.rdf import used_code_triples
 from cptkg.engines.oxigraph_engine import OxigraphEngine, to_oxigraph
 from cptkg.errors import InputError
+from cptkg.gc_tuning import fewer_collections
 from cptkg.intake.checks import (
     existing_policy_changed,
     hidden_by_ill_typed,
@@ -213,6 +214,7 @@ def shacl_results(
     return validate(data, shapes=shapes, ontology=ontology, focus_nodes=nodes)
 
 
+@fewer_collections()
 def validate_new_data(
     new: NewData,
     context: ContextProvider | None = None,

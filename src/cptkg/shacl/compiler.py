@@ -73,6 +73,11 @@ _INTEGER_RANGES: dict[URIRef, tuple[int | None, int | None]] = {
 }
 #: Datatypes whose well-formedness is checked with a SPARQL cast.
 _CAST = {XSD.date, XSD.dateTime, XSD.double, XSD.float}
+#: The integer-derived datatypes, for which :func:`datatype_violation` accepts xsd:integer.
+INTEGER_DERIVED: frozenset[URIRef] = frozenset(_INTEGER_RANGES)
+#: The datatypes whose :func:`datatype_violation` test looks beyond the literal's datatype
+#: (its lexical form or value); for any other, a literal of the datatype passes.
+WELL_FORMED_CHECKED: frozenset[URIRef] = frozenset({*_LEXICAL, *_INTEGER_RANGES, *_CAST})
 
 _NODEKIND_VIOLATION = {
     SH.IRI: "!isIRI({v})",
@@ -175,6 +180,11 @@ class Check:
     #: (SPARQL path, kind, test): a test of each value ``?value`` (kind ``value``), at most
     #: one value (``max1``) or at least one (``min1``): merged per path within a group
     on_path: tuple[str, str, str] | None = None
+    #: the value of the component's (first) parameter: the class, the list, the count...
+    parameter: Node | None = None
+    #: the pattern binding ``?this`` to the focus nodes of the check's shape (its root's
+    #: target for the root and the root's property shapes, their value nodes deeper down)
+    focus: str = ""
 
     @property
     def groupable(self) -> bool:
@@ -305,6 +315,12 @@ def path_sparql(g: Graph, path: Node, depth: int = 0) -> str:
 
 # --------------------------------------------------------------------------- value tests
 def _datatype(c: Compiler, shape: Node, dt: Node, v: str) -> str:
+    return datatype_violation(dt, v)
+
+
+def datatype_violation(dt: Node, v: str) -> str:
+    """An expression true when the value in ``v`` violates ``sh:datatype dt``: not a literal,
+    another datatype, or (for the datatypes in :data:`WELL_FORMED_CHECKED`) an ill-formed one."""
     if dt in _INTEGER_RANGES:
         lo, hi = _INTEGER_RANGES[dt]  # type: ignore[index]
         ok = " && ".join(
@@ -766,7 +782,7 @@ class Compiler:
         site = Site(target, path_sparql(g, path_node) if path_node is not None else None)
         checks: list[Check] = []
 
-        def add(iri: URIRef, query: Query | None) -> None:
+        def add(iri: URIRef, query: Query | None, arg: Node) -> None:
             if query is not None:
                 msgs = list(query.messages) if query.messages is not None else messages
                 checks.append(
@@ -783,6 +799,8 @@ class Compiler:
                         query.condition,
                         query.branch,
                         query.on_path,
+                        arg,
+                        target,
                     )
                 )
 
@@ -796,9 +814,9 @@ class Compiler:
                 raise NotCompilable(f"{self._name(iri)} on a node shape")
             for arg in g.objects(shape, comp.parameters[0]):
                 if comp.value is not None:
-                    add(iri, self._value_query(comp.value, shape, arg, site))
+                    add(iri, self._value_query(comp.value, shape, arg, site), arg)
                 elif comp.query is not None:
-                    add(iri, comp.query(self, shape, arg, site))
+                    add(iri, comp.query(self, shape, arg, site), arg)
         return checks
 
     def _value_query(self, test: ValueTest, shape: Node, arg: Node, site: Site) -> Query:
@@ -970,23 +988,32 @@ def compile_shapes(
             checks.extend(comp.shape_checks(root, root, target))
         except NotCompilable as exc:
             fallback[root] = str(exc)
-    groups, single = group_checks(checks)
     if dialect == DIALECT_STANDARD:
         for check in checks:
             check.sparql = standard_spelling(check.sparql)
-        for group in groups:
-            group.sparql = standard_spelling(group.sparql)
+    groups, single = group_checks(checks, dialect)
     return CompiledShapes(checks, fallback, shapes, targets, dialect, groups, single)
 
 
-def group_checks(checks: list[Check]) -> tuple[list[CheckGroup], list[Check]]:
+def group_checks(
+    checks: list[Check], dialect: str = DIALECT_LATERAL
+) -> tuple[list[CheckGroup], list[Check]]:
     """The groupable checks gathered by focus set (the same target pattern, whichever shapes
-    they come from), in first-seen order, and the checks left on their own.
+    they come from), in first-seen order, and the checks left on their own; the groups' queries
+    written in ``dialect``.
 
     A group's query passes over its focus nodes once and keeps those violating any of its
     checks (one ``FILTER`` of the checks' conditions, in standard SPARQL 1.1), so the cost is
     one scan of the focus set plus one look-up per focus node and constraint, instead of one
     scan per constraint."""
+    groups, single = _gather(checks)
+    if dialect == DIALECT_STANDARD:
+        for group in groups:
+            group.sparql = standard_spelling(group.sparql)
+    return groups, single
+
+
+def _gather(checks: list[Check]) -> tuple[list[CheckGroup], list[Check]]:
     by_target: dict[str, list[Check]] = {}
     single: list[Check] = []
     for check in checks:

@@ -4,8 +4,10 @@ pySHACL evaluates each ``sh:select`` once per focus node, passing the same query
 different ``initBindings``; rdflib then parses and translates that text every time (about
 15 ms each, most of a shipped-graph validation). :class:`PreparingSPARQLProcessor` translates
 each distinct text once and evaluates the prepared query with the bindings, which is rdflib's
-documented way to run one query many times (``prepareQuery``). :func:`prepared_queries`
-registers it, through rdflib's plugin registry, only while a validation runs.
+documented way to run one query many times (``prepareQuery``); the translation is kept on disk
+by :mod:`cptkg.sparql_cache`, so a later validation does not parse the texts again.
+:func:`prepared_queries` registers it, through rdflib's plugin registry, only while a
+validation runs.
 
 rdflib orders the triple patterns of a basic graph pattern once, by how many of their terms
 are unbound when the group starts, keeping the written order among equals. A constraint such as
@@ -20,20 +22,21 @@ are the same, only the order of the look-ups changes.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
 from rdflib import RDF, plugin
 from rdflib.plugins.sparql import CUSTOM_EVALS
-from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.evaluate import evalBGP
-from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.processor import SPARQLProcessor
 from rdflib.plugins.sparql.sparql import Query, QueryContext
 from rdflib.query import Processor
 from rdflib.term import Identifier, Node
+
+from cptkg.sparql_cache import prepare
 
 _ORIGINAL = ("rdflib.plugins.sparql.processor", "SPARQLProcessor")
 #: The key of :func:`evaluate_bgp` in rdflib's ``CUSTOM_EVALS``.
@@ -75,9 +78,29 @@ def evaluate_bgp(ctx: QueryContext, part: CompValue) -> Any:
     return evalBGP(ctx, order_patterns(part.triples, lambda t: ctx[t] is not None))
 
 
+_PREFIX_LINE = re.compile(r"PREFIX\s+([A-Za-z][\w.-]*)?:\s*<[^<>\s]*>\s*", re.IGNORECASE)
+
+
+def sorted_prologue(text: str) -> str:
+    """``text`` with its leading ``PREFIX p: <iri>`` lines sorted, when no prefix is declared
+    twice (the same query: pySHACL writes a shape's ``sh:prefixes`` in an order that changes
+    from run to run, and the text is what prepared queries are kept under)."""
+    lines = text.split("\n")
+    names: list[str] = []
+    for line in lines:
+        match = _PREFIX_LINE.fullmatch(line)
+        if match is None:
+            break
+        names.append(match.group(1) or "")
+    n = len(names)
+    if n < 2 or len(set(names)) != n:
+        return text
+    return "\n".join(sorted(lines[:n]) + lines[n:])
+
+
 @lru_cache(maxsize=256)
 def _prepared(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Query:
-    return translateQuery(parseQuery(text), base, dict(namespaces))
+    return prepare(sorted_prologue(text), base, namespaces)
 
 
 class PreparingSPARQLProcessor(SPARQLProcessor):

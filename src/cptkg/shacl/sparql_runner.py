@@ -27,6 +27,7 @@ from cptkg.shacl.compiler import (
     Compiler,
     NotCompilable,
     compile_shapes,
+    group_checks,
     violation_query,
 )
 from cptkg.shacl.pyshacl_runner import validate
@@ -38,6 +39,7 @@ from cptkg.shacl.report import (
     shape_text,
     short_name,
 )
+from cptkg.shacl.scan import QuadSource, scan_checks, scannable
 
 
 @dataclass
@@ -49,6 +51,7 @@ class CompiledValidation:
     seconds: float = 0.0
     checks: int = 0  #: compiled constraints
     queries: int = 0  #: queries run for them
+    scanned: int = 0  #: constraints evaluated by the scan of the store (no query of their own)
 
 
 # --------------------------------------------------------------------------- running
@@ -110,6 +113,7 @@ def validate_engine(
     progress: bool = True,
     dialect: str = DIALECT_LATERAL,
     grouped: bool = True,
+    scan: bool = True,
 ) -> CompiledValidation:
     """Validate everything in ``engine`` (an :class:`~cptkg.engines.base.Engine`, in practice
     an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine`; the ontology must be loaded in
@@ -118,21 +122,35 @@ def validate_engine(
     are compiled in ``dialect`` (:data:`cptkg.shacl.compiler.DIALECTS`): Oxigraph's LATERAL,
     or standard SPARQL 1.1 for other servers. ``grouped`` (the default) runs the checks as
     :attr:`CompiledShapes.groups`, one pass per focus set; without it every constraint runs
-    as a query of its own (the same results, slower)."""
+    as a query of its own (the same results, slower). With ``scan`` (the default) an engine
+    whose quads can be read directly (:class:`~cptkg.shacl.scan.QuadSource`: embedded Oxigraph)
+    has its simple constraints evaluated in one pass over the store (:mod:`cptkg.shacl.scan`),
+    the others by their queries."""
     start = time.perf_counter()
     if shapes is None:
         shapes = load_shapes()
-    compiled = compile_shapes(shapes, subclass_closure(engine), dialect)
+    subclasses = subclass_closure(engine)
+    compiled = compile_shapes(shapes, subclasses, dialect)
+    scanned: list[Check] = []
+    if scan and isinstance(engine, QuadSource):
+        scanned = [c for c in compiled.checks if scannable(c, compiled)]
+        chosen = {id(c) for c in scanned}
+        rest = [c for c in compiled.checks if id(c) not in chosen]
+        compiled.groups, compiled.single = group_checks(rest, compiled.dialect)
+        compiled.checks = rest
     ns = bind_prefixes(Graph())
     for prefix, iri in shapes.namespaces():
         ns.bind(prefix, iri, override=False)
     findings: list[Finding] = []
-    queries = 0
     groups = compiled.groups if grouped else []
     single = compiled.single if grouped else compiled.checks
-    with Progress("validate", total=len(groups) + len(single), unit="queries") as bar:
+    with Progress("validate", total=len(groups) + len(single) + 1, unit="queries") as bar:
         if not progress:
             bar.active = False
+        rows, queries = scan_checks(engine, compiled, scanned, subclasses)  # type: ignore[arg-type]
+        for check, row in rows:
+            findings.append(_check_finding(check, row, shapes, ns))
+        bar.update(1)
         for group in groups:
             rows, ran = _group_violations(engine, group, compiled.dialect)
             queries += ran
@@ -156,7 +174,12 @@ def validate_engine(
         conforms=conforms, results=findings, report_graph=report, namespaces=ns
     )
     return CompiledValidation(
-        result, notes, time.perf_counter() - start, checks=len(compiled.checks), queries=queries
+        result,
+        notes,
+        time.perf_counter() - start,
+        checks=len(compiled.checks) + len(scanned),
+        queries=queries,
+        scanned=len(scanned),
     )
 
 

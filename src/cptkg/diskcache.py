@@ -1,0 +1,184 @@
+"""The user cache directory and the entries kept in it.
+
+Every cache of cptkg (command results, translated SPARQL queries, parsed RDF files) lives
+under :func:`cache_dir`, one file per entry, named by the SHA-256 of everything the entry was
+computed from, so an entry is either exactly right or not found. Entries are written
+atomically (a reader sees the old file or the new one), read back as bytes, and a missing,
+truncated or unreadable entry is a miss. ``CPTKG_NO_CACHE=1`` bypasses them all; deleting the
+directory is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TextIO
+
+#: Set to a non-empty value other than 0 to neither read nor write any cache entry.
+ENV_NO_CACHE = "CPTKG_NO_CACHE"
+#: Where the caches live (default: ``$XDG_CACHE_HOME/cptkg`` or ``~/.cache/cptkg``).
+ENV_CACHE_DIR = "CPTKG_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """``$CPTKG_CACHE_DIR``, else ``$XDG_CACHE_HOME/cptkg``, else ``~/.cache/cptkg``."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "cptkg"
+
+
+def enabled() -> bool:
+    """False when ``$CPTKG_NO_CACHE`` asks to bypass every cache."""
+    return os.environ.get(ENV_NO_CACHE, "").strip() in ("", "0")
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of the content of ``path``."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """One SHA-256 over the source files of the cptkg package (names and contents), so an
+    edited module invalidates every entry computed by cptkg's code (computed once a process)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def distribution_versions(names: Iterable[str]) -> dict[str, str]:
+    """``name -> version`` of installed distributions, read from the names of their
+    ``*.dist-info`` directories on ``sys.path`` (no ``importlib.metadata``: it is slow to
+    import); "missing" for one not found."""
+    wanted = {_normal(n): n for n in names}
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            listing = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for item in listing:
+            if not item.endswith(".dist-info"):
+                continue
+            dist, _, version = item[: -len(".dist-info")].partition("-")
+            key = _normal(dist)
+            if key in wanted and wanted[key] not in found:
+                found[wanted[key]] = version
+    return {n: found.get(n, "missing") for n in wanted.values()}
+
+
+def _normal(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def digest(parts: Iterable[str | bytes]) -> str:
+    """The SHA-256 of ``parts`` (text as UTF-8), each preceded by its length, so that no two
+    different lists of parts share a digest (whatever bytes a part holds)."""
+    h = hashlib.sha256()
+    for part in parts:
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogateescape")
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def entry_path(kind: str, key: str, suffix: str) -> Path:
+    """The file of the entry ``key`` (a hex digest) of the cache ``kind``."""
+    return cache_dir() / kind / f"{key}{suffix}"
+
+
+def read_entry(path: Path) -> bytes | None:
+    """The bytes of the entry at ``path``; None when there is none, it cannot be read or the
+    caches are bypassed."""
+    if not enabled():
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def write_entry(path: Path, data: bytes) -> bool:
+    """Keep ``data`` at ``path`` atomically (a temporary file renamed over it; not synced to
+    disk: an entry lost or torn by a crash is only a miss); False (and nothing written) when
+    the caches are bypassed or the directory cannot be written (a cache that cannot be written
+    only costs recomputing)."""
+    if not enabled():
+        return False
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        return False
+    return True
+
+
+def prune(directory: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written entries of ``directory`` (a cache of
+    query texts would otherwise grow with every distinct ad-hoc query)."""
+    try:
+        entries = [e for e in os.scandir(directory) if e.is_file() and not e.name.startswith(".")]
+    except OSError:
+        return
+    if len(entries) <= keep:
+        return
+    entries.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
+    for entry in entries[keep:]:
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+class StderrWatch:
+    """A context that notes whether anything was written to ``sys.stderr`` inside it (a
+    warning or a note): such a run is not cached, since a cached answer would not repeat it."""
+
+    def __init__(self) -> None:
+        self.written = False
+        self._stream: TextIO | None = None
+
+    def __enter__(self) -> StderrWatch:
+        self._stream = sys.stderr
+        sys.stderr = _Tee(self._stream, self)  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._stream is not None
+        sys.stderr = self._stream
+
+
+class _Tee:
+    """``stream`` with every write marking ``watch``."""
+
+    def __init__(self, stream: TextIO, watch: StderrWatch) -> None:
+        self._stream = stream
+        self._watch = watch
+
+    def write(self, text: str) -> int:
+        if text:
+            self._watch.written = True
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)

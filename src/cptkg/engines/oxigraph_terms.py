@@ -1,0 +1,65 @@
+"""Terms between rdflib and pyoxigraph: :func:`to_rdflib` and its inverse :func:`to_oxigraph`
+(the Oxigraph engine's query results, intake's Oxigraph copy, the SHACL scan's findings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Identifier
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def plain_literal(text: str) -> Literal:
+    """``Literal(text)`` (no language, no datatype), made without rdflib's checks of a
+    datatype and a language tag that a plain text does not have (a fifth of the time: query
+    results hold many)."""
+    literal = str.__new__(Literal, text)
+    literal._language = None
+    literal._datatype = None
+    literal._value = text
+    literal._ill_typed = None
+    return literal
+
+
+def iri(text: str) -> URIRef:
+    """``URIRef(text)`` for an IRI Oxigraph holds: already valid (Oxigraph checks every IRI
+    it stores), so rdflib's character check is skipped."""
+    return str.__new__(URIRef, text)
+
+
+def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
+    """A pyoxigraph term as the equal rdflib term (xsd:string literals without datatype,
+    as rdflib's parsers and SPARQL engine give them)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return iri(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == XSD_STRING:
+            return plain_literal(term.value)
+        return Literal(term.value, datatype=URIRef(dt))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise TypeError(f"unsupported term {term!r}")  # RDF-star triples: not used by cptkg
+
+
+def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as the equal pyoxigraph term (blank nodes keep their ids); the inverse
+    of :func:`to_rdflib`."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"unsupported term {term!r}")
