@@ -17,10 +17,7 @@ one sh:Violation, 2 error.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from cptkg.commands.common import (
@@ -80,25 +77,6 @@ def register(subparsers: Any) -> None:
 
 def _note(text: str) -> None:
     print(f"cptkg: note: {text}", file=sys.stderr)
-
-
-@contextlib.contextmanager
-def _no_cycle_collection(engine: str) -> Iterator[None]:
-    """Python's cyclic garbage collector paused (as it was, afterwards) on the SPARQL engines:
-    reading the shapes, the results and the codes of a large graph and writing its report
-    (117k code findings at 1M triples) allocate millions of objects that live until the end
-    of the run, and the collector's passes over them took a fifth of the whole run. Not on
-    the default engine, where pySHACL leaves cyclic garbage worth collecting."""
-    if engine == "rdflib":
-        yield
-        return
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,9 +152,11 @@ def _merged(args: argparse.Namespace) -> int:
 
     def compute() -> tuple[bool, str, list[str]]:
         from cptkg.codes.checks import add_to_validation, check_engine
+        from cptkg.gc_tuning import fewer_collections
         from cptkg.intake.quotes import check_result, quote_graph
 
-        with _no_cycle_collection(settings.engine):
+        # the findings and the report of a large graph are millions of long-lived objects
+        with fewer_collections():
             shapes, ontology = _shapes_and_ontology(args)
             graph = open_graph(settings)
             result = graph.validate(shapes, ontology, on_note=_note)
