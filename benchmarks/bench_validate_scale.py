@@ -38,6 +38,7 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 
 from cptkg import paths
+from cptkg.codes.checks import NOT_IN_RELEASE, RULE_BASE
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import generate, parse_size
 from cptkg.load import load_dataset, load_shapes, shipped_files, union_graph
@@ -63,10 +64,9 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _pairs_of_report(text: str) -> set[tuple[str, str]]:
-    """(focus node, source shape) of the SHACL results of a Turtle report (the CLI's code
+def _pairs_of_report(report: Graph) -> set[tuple[str, str]]:
+    """(focus node, source shape) of the SHACL results of a report graph (the CLI's code
     checks against the code releases, which name no constraint component, left out)."""
-    report = Graph().parse(data=text, format="turtle")
     return {
         (str(report.value(r, SH.focusNode)), str(report.value(r, SH.sourceShape)))
         for r in report.subjects(RDF.type, SH.ValidationResult)
@@ -74,21 +74,16 @@ def _pairs_of_report(text: str) -> set[tuple[str, str]]:
     }
 
 
-#: The code check's rule for a code that is not in its release; its result replaces the
-#: ``sh:class`` result about the same use of the code (cptkg.codes.checks.add_to_validation).
-NOT_IN_RELEASE = "https://w3id.org/cptkg/rule/code-not-in-release"
-
-
-def _explaining_uses(text: str) -> set[tuple[str, str, str]]:
-    """(focus node, path, value) of the CLI report's code-not-in-release results."""
-    report = Graph().parse(data=text, format="turtle")
+def _explaining_uses(report: Graph) -> set[tuple[str, str, str]]:
+    """(focus node, path, value) of the CLI report's code-not-in-release results (each
+    replaces the ``sh:class`` result about the same use of the code: add_to_validation)."""
     return {
         (
             str(report.value(r, SH.focusNode)),
             str(report.value(r, SH.resultPath)),
             str(report.value(r, SH.value)),
         )
-        for r in report.subjects(SH.sourceShape, URIRef(NOT_IN_RELEASE))
+        for r in report.subjects(SH.sourceShape, URIRef(RULE_BASE + NOT_IN_RELEASE))
     }
 
 
@@ -127,7 +122,7 @@ def child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
     start = _clock()
     turtle = res.result.to_turtle()
     out["turtle_report"] = _since(start)
-    out["pairs"] = sorted(_pairs_of_report(turtle))
+    out["pairs"] = sorted(_pairs_of_report(Graph().parse(data=turtle, format="turtle")))
     out["class_results"] = sorted(
         (str(f.focus_node), str(f.source_shape), str(f.path), str(f.value))
         for f in res.result.results
@@ -150,21 +145,7 @@ def child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
 
 def _full(result: Any) -> list[tuple[str, ...]]:
     """Everything each result says, in report order."""
-    return [
-        tuple(
-            str(x)
-            for x in (
-                f.focus_node,
-                f.path,
-                f.value,
-                f.source_shape,
-                f.constraint_component,
-                f.severity,
-                f.message,
-            )
-        )
-        for f in result.results
-    ]
+    return [tuple(str(x) for x in f.statement()) for f in result.results]
 
 
 def run_child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
@@ -190,9 +171,9 @@ def run_cptkg(data: Path, out: Path) -> dict[str, Any]:
     cpu, start = _children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=7200)
     wall = time.perf_counter() - start
-    text = out.read_text(encoding="utf-8") if out.is_file() else ""
-    pairs = _pairs_of_report(text) if text else set()
-    explaining = _explaining_uses(text) if text else set()
+    report = Graph().parse(out, format="turtle") if out.is_file() else Graph()
+    pairs = _pairs_of_report(report)
+    explaining = _explaining_uses(report)
     return {
         "wall": wall,
         "cpu": _children_cpu() - cpu,

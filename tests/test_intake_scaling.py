@@ -95,20 +95,7 @@ def write_policies(path: Path, n: int, seeded: dict[int, dict[str, str]] | None 
 
 def full(result: Any) -> list[tuple[Any, ...]]:
     """Everything a finding says, in report order."""
-    return [
-        (
-            f.focus_node,
-            f.path,
-            f.value,
-            f.source_shape,
-            f.constraint_component,
-            f.severity,
-            f.message,
-            f.path_text,
-            f.shape_text,
-        )
-        for f in result.results
-    ]
+    return [(*f.statement(), f.path_text, f.shape_text) for f in result.results]
 
 
 def _both(new: NewData, ctx: GraphContext, shapes: Graph, ontology: Graph) -> tuple[Any, Any]:

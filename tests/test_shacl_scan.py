@@ -22,18 +22,7 @@ from scale_helpers import generate_small
 
 def _full(result) -> list[tuple]:
     """Everything a result says, in report order."""
-    return [
-        (
-            f.focus_node,
-            f.path,
-            f.value,
-            f.source_shape,
-            f.constraint_component,
-            f.severity,
-            f.message,
-        )
-        for f in result.results
-    ]
+    return [f.statement() for f in result.results]
 
 
 def _keys(result) -> set[tuple]:

@@ -62,6 +62,21 @@ class Finding:
     #: the severity as reported (``sh:Violation``...; a custom severity keeps its IRI)
     severity_iri: Node | None = None
 
+    def statement(
+        self,
+    ) -> tuple[Node | None, Node | None, Node | None, Node | None, Node | None, str, str]:
+        """Everything the result states: focus node, path, value, source shape, constraint
+        component, severity and message (two validators agree when these are equal)."""
+        return (
+            self.focus_node,
+            self.path,
+            self.value,
+            self.source_shape,
+            self.constraint_component,
+            self.severity,
+            self.message,
+        )
+
     def sort_key(self, keys: dict[Node, str] | None = None) -> tuple[Any, ...]:
         """Deterministic ordering: focus node, severity, path, component, value, message.
         ``keys``: the terms' sort keys computed so far, when sorting many findings."""
