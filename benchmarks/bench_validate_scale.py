@@ -7,7 +7,8 @@ the graph once per size (``--invalid-rate 0.001``, seed 1, with the shipped grap
 
 * in a child process: ``pyoxigraph.Store.bulk_load`` of the files (raw), the same files loaded
   by cptkg, :func:`cptkg.shacl.sparql_runner.validate_engine` (the simple constraints by one
-  scan of the store, the others by grouped compiled checks; load excluded), the same without
+  scan of the store, the others by grouped compiled checks on the other processors, as the
+  CLI runs it; load excluded), the same in one thread, the same without
   the scan (every check a query, ``scan=False``: same results required), the same checks run
   one query per constraint (the form before grouping), the Turtle report, and the peak RSS;
 * the whole process ``cptkg validate --engine oxigraph data FILE -f turtle -o OUT``;
@@ -108,12 +109,18 @@ def child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
     out["load"] = _since(start)
     out["triples"] = len(engine)
     shapes = load_shapes()
+    # as the CLI runs it: the queries on the other processors while the store is scanned
+    out["workers"] = engine.parallel_queries()
     start = _clock()
-    res = validate_engine(engine, shapes, progress=False)
+    res = validate_engine(engine, shapes, progress=False, workers=out["workers"])
     out["validate"] = _since(start)
     out["queries"] = res.queries
     out["constraints"] = res.checks
     out["scanned"] = res.scanned
+    start = _clock()
+    one_thread = validate_engine(engine, shapes, progress=False, workers=1)
+    out["validate_one_thread"] = _since(start)
+    out["threads_agree"] = _full(one_thread.result) == _full(res.result)
     start = _clock()
     unscanned = validate_engine(engine, shapes, progress=False, scan=False)
     out["validate_without_scan"] = _since(start)
@@ -219,17 +226,29 @@ def summary(size: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "queries": first.get("queries"),
         "scanned": first.get("scanned"),
         "scan_agrees_in_every_round": all(r["child"].get("scan_agrees") for r in runs),
+        "workers": first.get("workers"),
+        "threads_agree_in_every_round": all(r["child"].get("threads_agree") for r in runs),
         "per_constraint_query_count": first.get("per_constraint_query_count"),
         "results": first.get("results"),
         "peak_rss_mib": _median(runs, "child", "peak_rss_mib"),
     }
-    whats = ("bulk_load", "load", "validate", "validate_without_scan", "per_constraint_queries")
+    whats = (
+        "bulk_load",
+        "load",
+        "validate",
+        "validate_one_thread",
+        "validate_without_scan",
+        "per_constraint_queries",
+    )
     for what in (*whats, "turtle_report"):
         for clock in ("wall", "cpu"):
             out[f"{what}_{clock}"] = _median(runs, "child", what, clock)
     for clock in ("wall", "cpu"):
         out[f"validate_over_bulk_load_{clock}"] = _ratio(
             runs, ("child", "validate", clock), ("child", "bulk_load", clock)
+        )
+        out[f"one_thread_over_bulk_load_{clock}"] = _ratio(
+            runs, ("child", "validate_one_thread", clock), ("child", "bulk_load", clock)
         )
         out[f"without_scan_over_validate_{clock}"] = _ratio(
             runs, ("child", "validate_without_scan", clock), ("child", "validate", clock)

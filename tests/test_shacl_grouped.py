@@ -5,9 +5,12 @@ the grouped results with pySHACL's on every fixture and on generated graphs)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from rdflib.namespace import SH
 
+from cptkg.engines.base import QueryError
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.shacl import sparql_runner
@@ -84,3 +87,44 @@ def test_violation_query_names_each_check_by_its_index(shapes):
     assert standard.count("VALUES ?this") == len(group.checks)
     for text in (lateral, standard):
         assert engine.query(text).variables == ["_k", "this", "value"]
+
+
+@pytest.mark.parametrize("scan", [True, False])
+def test_queries_in_parallel_give_the_same_results_as_in_one_thread(generated, shapes, scan):
+    """With several workers the queries run in threads (while the store is scanned): the same
+    results, in the same order, and the same number of queries."""
+    _path, engine = generated
+    ontology = load_ontology()
+    one = validate_engine(engine, shapes, ontology, progress=False, scan=scan, workers=1)
+    many = validate_engine(engine, shapes, ontology, progress=False, scan=scan, workers=4)
+    assert len(one.result.results) > 40
+    assert _full(many.result) == _full(one.result)
+    assert many.queries == one.queries
+
+
+def test_a_failing_query_in_a_worker_is_raised_and_the_others_are_not_started(
+    generated, shapes, monkeypatch
+):
+    """A query that fails in a worker thread fails the validation with its own error; the
+    queries still queued are cancelled (the pool is shut down before the error propagates)."""
+    _path, engine = generated
+    started: list[str] = []
+    real_query = engine.query
+
+    def failing(sparql, bindings=None):
+        started.append(sparql)
+        if len(started) == 2:
+            raise QueryError("SPARQL query failed: injected")
+        return real_query(sparql, bindings)
+
+    monkeypatch.setattr(engine, "query", failing)
+    with pytest.raises(QueryError, match="injected"):
+        validate_engine(engine, shapes, load_ontology(), progress=False, scan=False, workers=2)
+    compiled = compile_shapes(shapes, subclass_closure(engine))
+    assert len(started) < compiled.queries  # not every query ran after the failure
+
+
+def test_oxigraph_runs_as_many_queries_at_once_as_it_has_processors():
+    engine = OxigraphEngine.from_paths(progress=False)
+    assert engine.parallel_queries() >= 1
+    assert engine.parallel_queries() <= (os.cpu_count() or 1)

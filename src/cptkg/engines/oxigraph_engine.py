@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -241,6 +242,14 @@ class OxigraphEngine(SparqlOnly):
         if record is not None and recorded is not None:
             self.store.flush()
             write_sources(record, [*recorded["files"], *describe_sources(files)])
+
+    def parallel_queries(self) -> int:
+        """The processors this process may run on: Oxigraph evaluates a query without holding
+        Python's global interpreter lock, so queries from several threads run in parallel."""
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on every platform
+            return os.cpu_count() or 1
 
     # ------------------------------------------------------------------ querying
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:

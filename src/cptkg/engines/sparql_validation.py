@@ -24,6 +24,11 @@ class SparqlOnly:
         store; a remote engine answers for its server."""
         return DIALECT_LATERAL
 
+    def parallel_queries(self) -> int:
+        """How many queries the compiled validation runs at once: one, unless the engine says
+        it evaluates several in parallel (the embedded Oxigraph store does)."""
+        return 1
+
     def validate(
         self: Engine,
         shapes: Graph | None = None,
@@ -36,7 +41,8 @@ class SparqlOnly:
         graph (:func:`cptkg.engines.open_graph` loads it into Oxigraph, ``cptkg push`` puts it
         on an endpoint)."""
         dialect = self.sparql_dialect()  # type: ignore[attr-defined]
-        compiled = validate_engine(self, shapes, ontology, dialect=dialect)
+        workers = self.parallel_queries()  # type: ignore[attr-defined]
+        compiled = validate_engine(self, shapes, ontology, dialect=dialect, workers=workers)
         for note in compiled.notes if on_note is not None else ():
             on_note(note)
         return compiled.result

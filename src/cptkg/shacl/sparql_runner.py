@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -114,6 +117,7 @@ def validate_engine(
     dialect: str = DIALECT_LATERAL,
     grouped: bool = True,
     scan: bool = True,
+    workers: int = 1,
 ) -> CompiledValidation:
     """Validate everything in ``engine`` (an :class:`~cptkg.engines.base.Engine`, in practice
     an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine`; the ontology must be loaded in
@@ -125,7 +129,10 @@ def validate_engine(
     as a query of its own (the same results, slower). With ``scan`` (the default) an engine
     whose quads can be read directly (:class:`~cptkg.shacl.scan.QuadSource`: embedded Oxigraph)
     has its simple constraints evaluated in one pass over the store (:mod:`cptkg.shacl.scan`),
-    the others by their queries."""
+    the others by their queries. With ``workers`` > 1 up to that many queries run at once
+    (threads: an engine that evaluates queries outside Python's global interpreter lock, as
+    Oxigraph does, then uses that many cores), while the scan runs in the calling thread; the
+    findings do not depend on it (they are sorted)."""
     start = time.perf_counter()
     if shapes is None:
         shapes = load_shapes()
@@ -144,24 +151,33 @@ def validate_engine(
     findings: list[Finding] = []
     groups = compiled.groups if grouped else []
     single = compiled.single if grouped else compiled.checks
-    with Progress("validate", total=len(groups) + len(single) + 1, unit="queries") as bar:
+    # each task: the (check, row) pairs of one group or one single check, and its query count
+    tasks: list[Callable[[], tuple[list[tuple[Check, dict[str, Node | None]]], int]]] = [
+        *(partial(_group_violations, engine, group, compiled.dialect) for group in groups),
+        *(partial(_single_violations, engine, check) for check in single),
+    ]
+    # the scan holds the calling thread: the queries get the other workers
+    threads = workers - 1 if scanned else workers
+    pool = ThreadPoolExecutor(max_workers=threads) if threads >= 1 and tasks else None
+    with Progress("validate", total=len(tasks) + 1, unit="queries") as bar:
         if not progress:
             bar.active = False
-        rows, queries = scan_checks(engine, compiled, scanned, subclasses)  # type: ignore[arg-type]
-        for check, row in rows:
-            findings.append(_check_finding(check, row, shapes, ns))
-        bar.update(1)
-        for group in groups:
-            rows, ran = _group_violations(engine, group, compiled.dialect)
-            queries += ran
+        # submitted first, so that the queries run while the store is scanned
+        pending = [pool.submit(task) for task in tasks] if pool is not None else []
+        try:
+            rows, queries = scan_checks(engine, compiled, scanned, subclasses)  # type: ignore[arg-type]
             for check, row in rows:
                 findings.append(_check_finding(check, row, shapes, ns))
             bar.update(1)
-        for check in single:
-            queries += 1
-            for row in _rows(engine, check.sparql):
-                findings.append(_check_finding(check, row, shapes, ns))
-            bar.update(1)
+            outcomes = (f.result() for f in pending) if pending else (t() for t in tasks)
+            for rows, ran in outcomes:  # in the order of the tasks, whatever finished first
+                queries += ran
+                for check, row in rows:
+                    findings.append(_check_finding(check, row, shapes, ns))
+                bar.update(1)
+        finally:
+            if pool is not None:  # after a failed query or an interrupt, queued ones never start
+                pool.shutdown(wait=True, cancel_futures=True)
     notes: list[str] = []
     if compiled.fallback:
         fb, fb_notes = _fallback(engine, compiled, ontology, ns)
@@ -181,6 +197,13 @@ def validate_engine(
         queries=queries,
         scanned=len(scanned),
     )
+
+
+def _single_violations(
+    engine: Engine, check: Check
+) -> tuple[list[tuple[Check, dict[str, Node | None]]], int]:
+    """The violation rows of ``check`` run as a query of its own, and the query count (1)."""
+    return [(check, row) for row in _rows(engine, check.sparql)], 1
 
 
 def _rows(engine: Engine, sparql: str) -> list[dict[str, Node | None]]:
