@@ -117,6 +117,8 @@ def child(files: list[str], per_constraint: bool = True) -> dict[str, Any]:
     out["queries"] = res.queries
     out["constraints"] = res.checks
     out["scanned"] = res.scanned
+    out["scan_cpu"] = res.scan_seconds
+    out["queries_cpu"] = res.query_seconds
     start = _clock()
     one_thread = validate_engine(engine, shapes, progress=False, workers=1)
     out["validate_one_thread"] = _since(start)
@@ -231,6 +233,8 @@ def summary(size: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
         "per_constraint_query_count": first.get("per_constraint_query_count"),
         "results": first.get("results"),
         "peak_rss_mib": _median(runs, "child", "peak_rss_mib"),
+        "scan_cpu": _median(runs, "child", "scan_cpu"),
+        "queries_cpu": _median(runs, "child", "queries_cpu"),
     }
     whats = (
         "bulk_load",

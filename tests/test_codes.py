@@ -298,6 +298,32 @@ def test_code_triples_through_an_engine_hold_what_the_checks_read(engine, shippe
     }
     assert checks.check_graph(small) == expected
     assert checks.check_engine(graph) == expected
+    # alongside other work (in a thread of its own on Oxigraph, after it on rdflib)
+    seen: list[object] = []
+    done, problems = checks.check_engine_during(graph, lambda: seen.append(graph) or "done")
+    assert (done, problems, seen) == ("done", expected, [graph])
+    assert graph.parallel_queries() >= 1 if engine == "oxigraph" else graph.parallel_queries() == 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_code_checks_alongside_a_failing_validation_fail_with_its_error(
+    tmp_path, monkeypatch, workers
+):
+    """The work's error propagates whether the checks ran beside it in a thread or not."""
+    from cptkg.engines.oxigraph_engine import OxigraphEngine
+
+    file = tmp_path / "p.nt"
+    file.write_text(_policy(diagnoses=["G51.99"]).serialize(format="nt"), encoding="utf-8")
+    engine = OxigraphEngine.from_paths([file], include_ontology=False, progress=False)
+    monkeypatch.setattr(engine, "parallel_queries", lambda: workers)
+
+    def failing() -> None:
+        raise RuntimeError("validation failed")
+
+    with pytest.raises(RuntimeError, match="validation failed"):
+        checks.check_engine_during(engine, failing)
+    done, problems = checks.check_engine_during(engine, lambda: 7)
+    assert done == 7 and [p.rule for p in problems] == [checks.NOT_IN_RELEASE]
 
 
 def test_add_to_validation_conforms_as_shacl_says():

@@ -172,10 +172,10 @@ class KnowledgeGraph:
     def validate(self) -> ValidationResult:
         """The whole graph against the shipped SHACL shapes, and every ICD-10-CM and
         place-of-service code against its release (what ``cptkg validate`` reports)."""
-        from cptkg.codes.checks import add_to_validation, check_engine
+        from cptkg.codes.checks import add_to_validation, check_engine_during
 
-        result = self.engine.validate()
-        return add_to_validation(result, check_engine(self.engine))
+        result, problems = check_engine_during(self.engine, self.engine.validate)
+        return add_to_validation(result, problems)
 
     @_in_workspace
     def validate_new(

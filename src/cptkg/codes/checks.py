@@ -14,8 +14,9 @@ findings (the report graph gets them only when it is read).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SH, SKOS
@@ -28,6 +29,8 @@ from cptkg.engines.base import Engine, SelectResult
 from cptkg.errors import CptkgError
 from cptkg.namespaces import CPTKG, KG
 from cptkg.shacl.report import Finding, ValidationResult
+
+T = TypeVar("T")
 
 #: Base of the rule IRIs of the code checks.
 RULE_BASE = "https://w3id.org/cptkg/rule/"
@@ -184,6 +187,28 @@ def code_triples(engine: Engine) -> CodeTriples:
 def check_engine(engine: Engine, *, on: dt.date | None = None) -> list[CodeProblem]:
     """:func:`check_graph` on the graph held by ``engine`` (through :func:`code_triples`)."""
     return check_graph(code_triples(engine), on=on)
+
+
+def check_engine_during(
+    engine: Engine, work: Callable[[], T], *, on: dt.date | None = None
+) -> tuple[T, list[CodeProblem]]:
+    """What ``work()`` returns, and :func:`check_engine`'s problems on ``engine``: the code
+    checks run in a thread of their own while ``work`` runs (typically the engine's SHACL
+    validation) when the engine evaluates queries in parallel
+    (:meth:`~cptkg.engines.base.Engine.parallel_queries`), after it otherwise."""
+    if engine.parallel_queries() < 2:
+        done = work()
+        return done, check_engine(engine, on=on)
+    from concurrent.futures import ThreadPoolExecutor  # not for the default engine (start-up)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        problems = pool.submit(check_engine, engine, on=on)
+        try:
+            done = work()
+        except BaseException:
+            problems.cancel()
+            raise
+        return done, problems.result()
 
 
 def _sort_key(p: CodeProblem) -> tuple[str, str, str, str]:

@@ -151,7 +151,7 @@ def _merged(args: argparse.Namespace) -> int:
     )
 
     def compute() -> tuple[bool, str, list[str]]:
-        from cptkg.codes.checks import add_to_validation, check_engine
+        from cptkg.codes.checks import add_to_validation, check_engine_during
         from cptkg.gc_tuning import fewer_collections
         from cptkg.intake.quotes import check_result, quote_graph
 
@@ -159,11 +159,14 @@ def _merged(args: argparse.Namespace) -> int:
         with fewer_collections():
             shapes, ontology = _shapes_and_ontology(args)
             graph = open_graph(settings)
-            result = graph.validate(shapes, ontology, on_note=_note)
+            # the codes against their releases, read through the engine's query interface
+            # (alongside the validation on an engine that runs queries in parallel)
+            result, problems = check_engine_during(
+                graph, lambda: graph.validate(shapes, ontology, on_note=_note)
+            )
             # quotes in their sources; the warnings are kept with a cached report and repeated
             result, unchecked = check_result(result, quote_graph(graph))
-            # the codes against their releases, read through the engine's query interface
-            report = add_to_validation(result, check_engine(graph))
+            report = add_to_validation(result, problems)
             return report.conforms, report_text(report, args.format), unchecked
 
     conforms, text, warnings = cache.cached(

@@ -87,6 +87,11 @@ class Engine(Protocol):
         """The graph as the context new data is validated in (:mod:`cptkg.intake.context`)."""
         ...
 
+    def parallel_queries(self) -> int:
+        """How many queries the engine usefully evaluates at once, from as many threads (1: one
+        at a time, e.g. an engine that evaluates in Python under the interpreter lock)."""
+        ...
+
 
 WHERE_OPEN = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 

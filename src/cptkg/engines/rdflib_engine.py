@@ -106,6 +106,10 @@ class RdflibEngine:
 
         return validate(self.graph, shapes=shapes, ontology=ontology)
 
+    def parallel_queries(self) -> int:
+        """One: rdflib evaluates SPARQL in Python, holding the interpreter lock."""
+        return 1
+
     def context(self) -> ContextProvider:
         """Index look-ups on the graph, naming the source file of each typed subject."""
         from cptkg.intake.context import GraphContext  # not for queries (start-up time)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
@@ -44,6 +44,8 @@ from cptkg.shacl.report import (
 )
 from cptkg.shacl.scan import QuadSource, scan_checks, scannable
 
+T = TypeVar("T")
+
 
 @dataclass
 class CompiledValidation:
@@ -55,6 +57,8 @@ class CompiledValidation:
     checks: int = 0  #: compiled constraints
     queries: int = 0  #: queries run for them
     scanned: int = 0  #: constraints evaluated by the scan of the store (no query of their own)
+    scan_seconds: float = 0.0  #: CPU time of the scan (its thread's)
+    query_seconds: float = 0.0  #: CPU time of the queries and their rows, summed over threads
 
 
 # --------------------------------------------------------------------------- running
@@ -156,6 +160,8 @@ def validate_engine(
         *(partial(_group_violations, engine, group, compiled.dialect) for group in groups),
         *(partial(_single_violations, engine, check) for check in single),
     ]
+    spent: list[float] = []  # each task's CPU time, in its own thread
+    tasks = [partial(_timed, task, spent) for task in tasks]
     # the scan holds the calling thread: the queries get the other workers
     threads = workers - 1 if scanned else workers
     pool = ThreadPoolExecutor(max_workers=threads) if threads >= 1 and tasks else None
@@ -165,7 +171,9 @@ def validate_engine(
         # submitted first, so that the queries run while the store is scanned
         pending = [pool.submit(task) for task in tasks] if pool is not None else []
         try:
+            scan_start = time.thread_time()
             rows, queries = scan_checks(engine, compiled, scanned, subclasses)  # type: ignore[arg-type]
+            scan_seconds = time.thread_time() - scan_start
             for check, row in rows:
                 findings.append(_check_finding(check, row, shapes, ns))
             bar.update(1)
@@ -196,7 +204,18 @@ def validate_engine(
         checks=len(compiled.checks) + len(scanned),
         queries=queries,
         scanned=len(scanned),
+        scan_seconds=scan_seconds,
+        query_seconds=sum(spent),
     )
+
+
+def _timed(task: Callable[[], T], spent: list[float]) -> T:
+    """``task()``, its thread's CPU time appended to ``spent``."""
+    start = time.thread_time()
+    try:
+        return task()
+    finally:
+        spent.append(time.thread_time() - start)
 
 
 def _single_violations(
