@@ -369,6 +369,27 @@ def test_cli_validate_reports_drifted_shipped_codes_on_every_engine(tmp_path, en
     assert "ICD-10-CM code G51.0: descriptor 'Bell palsy' differs from ICD-10-CM FY2026" in (
         proc.stdout
     )
+    # the shapes alone: the drifted descriptor is no SHACL violation
+    shacl = run_cptkg("validate", "--engine", engine, "--shacl-only", env={"CPTKG_HOME": str(home)})
+    assert shacl.returncode == 0, shacl.stdout + shacl.stderr
+    assert shacl.stdout == "Validation: conforms (0 violation(s), 0 warning(s), 0 info)\n"
+
+
+def test_shacl_only_is_the_shapes_report_through_the_api_and_refused_for_new_data(tmp_path):
+    """`KnowledgeGraph.validate(shacl_only=True)` is the engine's SHACL result alone; new data
+    checked in context has no SHACL-only form (the command says to add --no-context)."""
+    from cptkg import KnowledgeGraph
+    from intake_helpers import run_cptkg
+
+    kg = KnowledgeGraph()
+    shacl = kg.validate(shacl_only=True)
+    assert [f.statement() for f in shacl.results] == [
+        f.statement() for f in kg.engine.validate().results
+    ]
+    proc = run_cptkg("validate", "--shacl-only", "tests/data/intake/unknown-payer.ttl")
+    assert proc.returncode == 2
+    assert "--shacl-only applies to a graph validated whole" in proc.stderr
+    assert "--no-context" in proc.stderr
 
 
 def _checked_report():
