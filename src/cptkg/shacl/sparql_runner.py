@@ -33,7 +33,6 @@ from cptkg.shacl.compiler import (
     group_checks,
     violation_query,
 )
-from cptkg.shacl.pyshacl_runner import validate
 from cptkg.shacl.report import (
     Finding,
     ValidationResult,
@@ -328,6 +327,8 @@ def _fallback(
 ) -> tuple[list[Finding], list[str]]:
     """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
     neighbourhood of those nodes (extracted from the store) plus the ontology."""
+    from cptkg.shacl.pyshacl_runner import validate  # pySHACL: only for a shape that needs it
+
     if ontology is None:
         ontology = load_ontology()
     notes: list[str] = []
