@@ -21,7 +21,6 @@ from typing import Any
 
 from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError as RdflibParserError
-from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from cptkg import graph_cache
 from cptkg import paths as _paths
@@ -288,6 +287,8 @@ def language_tag_error(path: Path, text: str, message: str) -> ParseError | None
 
 def _parse_error(path: Path, fmt: str, text: str, exc: Exception) -> ParseError:
     """Build a ParseError with ``file:line`` from whatever rdflib / json raised."""
+    from rdflib.plugins.parsers.notation3 import BadSyntax  # only on an error (start-up time)
+
     tag_error = language_tag_error(path, text, str(exc))
     if tag_error is not None:
         return tag_error
