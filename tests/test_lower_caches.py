@@ -303,6 +303,60 @@ def test_rdflib_parses_as_before_with_the_grammar_deferred():
         parseQuery("SELECT ?s WHERE {")
 
 
+PYPARSING_STATE = """
+import sys
+import pyparsing, pyparsing.core
+names = sorted(n for n in vars(pyparsing) if n not in ("__builtins__", "__cached__"))
+print(pyparsing.__version__, len(pyparsing.core._builtin_exprs), "unittest" in sys.modules)
+print(names)
+"""
+
+DEFERRED_PYPARSING = """
+import sys
+from cptkg.sparql_grammar import pyparsing_complete
+from cptkg.engines.rdflib_engine import RdflibEngine
+from rdflib import Graph, URIRef, Literal
+g = Graph()
+g.add((URIRef("http://example.org/a"), URIRef("http://example.org/p"), Literal(1)))
+rows = RdflibEngine(g).query(sys.argv[1]).rows
+print(len(rows), pyparsing_complete(), "unittest" in sys.modules, "pyparsing.common" in sys.modules)
+if sys.argv[2] == "complete":
+    import pyparsing
+    pyparsing.Word  # any other name: pyparsing's own __init__ runs
+    assert pyparsing_complete()
+    exec(sys.argv[3])
+"""
+
+
+def _python(cache_home: Path, *args: str) -> str:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
+    env["CPTKG_CACHE_DIR"] = str(cache_home)
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_a_prepared_query_runs_without_pyparsing_s_test_and_common_parts(cache_home):
+    text = "SELECT ?s WHERE { ?s <http://example.org/p> ?o }"
+    # parsed: the grammar, and so all of pyparsing, was needed
+    assert _python(cache_home, "-c", DEFERRED_PYPARSING, text, "") == "1 True True True"
+    assert _python(cache_home, "-c", DEFERRED_PYPARSING, text, "") == "1 False False False"
+
+
+def test_pyparsing_completed_later_is_pyparsing_imported_at_once(cache_home):
+    text = "SELECT ?s WHERE { ?s <http://example.org/p> ?o }"
+    _python(cache_home, "-c", DEFERRED_PYPARSING, text, "")  # the query prepared and kept
+    completed = _python(cache_home, "-c", DEFERRED_PYPARSING, text, "complete", PYPARSING_STATE)
+    first, rest = completed.split("\n", 1)
+    assert first == "1 False False False"
+    assert rest == _python(cache_home, "-c", PYPARSING_STATE)
+
+
 # ------------------------------------------------------------------ query headers
 def test_a_kept_header_is_read_back_and_a_changed_byte_is_another_entry(cache_home):
     from cptkg.catalog import read_header
