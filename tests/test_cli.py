@@ -175,3 +175,5 @@ def test_main_runs_the_command_with_fewer_collections_and_restores_them(monkeypa
         main(["queries"])
     assert seen == [(max(BULK_THRESHOLD, before[0]), *before[1:])]
     assert gc.get_threshold() == before
+    # what the command left alive went to the oldest generation: no young pass is due
+    assert gc.get_count()[0] < before[0]
