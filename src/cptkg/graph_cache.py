@@ -310,17 +310,21 @@ def kept_file(key: str) -> ParsedFile | None:
     return decode_file(data) if data is not None else None
 
 
-def cached_file(path: Path, parse: Callable[[], ParsedFile]) -> tuple[ParsedFile, str | None]:
+def cached_file(
+    path: Path, parse: Callable[[], ParsedFile], key: str | None = None
+) -> tuple[ParsedFile, str | None]:
     """``parse()`` of ``path``, read back when kept, and the key it is kept under (None: not
-    kept). A parse is kept unless the caches are bypassed, the file is larger than
-    :data:`MAX_SOURCE_BYTES`, the parse wrote to stderr or logged a warning, the file changed
-    while it was parsed, or a term would not come back equal."""
+    kept); ``key``: its :func:`file_key` when known. A parse is kept unless the caches are
+    bypassed, the file is larger than :data:`MAX_SOURCE_BYTES`, the parse wrote to stderr or
+    logged a warning, the file changed while it was parsed, or a term would not come back
+    equal."""
     if not diskcache.enabled():
         return parse(), None
     try:
         if path.stat().st_size > MAX_SOURCE_BYTES:
             return parse(), None
-        key = file_key(path)
+        if key is None:
+            key = file_key(path)
     except OSError:
         return parse(), None  # a file that cannot be read: the loader says so
     hit = kept_file(key)
@@ -350,17 +354,23 @@ def cached_file(path: Path, parse: Callable[[], ParsedFile]) -> tuple[ParsedFile
 
 
 # ---------------------------------------------------------------- the union graph of a load
-def load_key(files: Sequence[Path]) -> str | None:
-    """The key of the union graph of ``files``; None when it is not kept (caches bypassed,
-    more than :data:`MAX_SOURCE_BYTES` of files, a file that cannot be read)."""
+def file_keys(files: Sequence[Path]) -> list[str] | None:
+    """The :func:`file_key` of each of ``files``; None when their union graph is not kept
+    (caches bypassed, more than :data:`MAX_SOURCE_BYTES` of files, a file that cannot be
+    read)."""
     if not diskcache.enabled():
         return None
     try:
         if sum(f.stat().st_size for f in files) > MAX_SOURCE_BYTES:
             return None
-        return graph_key("union", files)
+        return [file_key(f) for f in files]
     except OSError:
         return None
+
+
+def union_key(keys: Sequence[str]) -> str:
+    """The key of the union graph of the parsed files kept under ``keys`` (in load order)."""
+    return diskcache.digest(["union", LAYOUT, *keys])
 
 
 def read_union(key: str) -> tuple[Graph, tuple[str, ...]] | None:
@@ -377,9 +387,10 @@ def read_union(key: str) -> tuple[Graph, tuple[str, ...]] | None:
     return None
 
 
-def write_union(key: str, graph: Graph, file_keys: Sequence[str]) -> None:
-    """Keep ``graph``, the union of the parsed files kept under ``file_keys``, under ``key``."""
-    write(key, (graph, tuple(file_keys)))
+def write_union(graph: Graph, keys: Sequence[str]) -> None:
+    """Keep ``graph``, the union of the parsed files kept under ``keys``, under
+    :func:`union_key` of them."""
+    write(union_key(keys), (graph, tuple(keys)))
 
 
 class _WarningRecords(logging.Handler):

@@ -556,10 +556,11 @@ def parse_source(path: Path) -> ParsedFile:
     return ParsedFile(tuple(graphs), tuple(recorder.calls), replayable=not store.foreign)
 
 
-def parsed_source(path: Path) -> tuple[ParsedFile, str | None]:
+def parsed_source(path: Path, key: str | None = None) -> tuple[ParsedFile, str | None]:
     """:func:`parse_source` of ``path``, read from :mod:`cptkg.graph_cache` when the same file
-    was parsed before, and the key it is kept under there (None: not kept)."""
-    return graph_cache.cached_file(path, lambda: parse_source(path))
+    was parsed before, and the key it is kept under there (None: not kept); ``key``: its
+    :func:`cptkg.graph_cache.file_key` when known."""
+    return graph_cache.cached_file(path, lambda: parse_source(path), key)
 
 
 def kept_source(path: Path, key: str) -> ParsedFile:

@@ -90,24 +90,24 @@ class RdflibEngine:
         files = source_files(
             paths, include_ontology=include_ontology, include_shapes=include_shapes
         )
-        key = graph_cache.load_key(files)
-        kept = graph_cache.read_union(key) if key is not None else None
+        keys = graph_cache.file_keys(files)
+        kept = graph_cache.read_union(graph_cache.union_key(keys)) if keys else None
         if kept is not None:
-            graph, file_keys = kept
-            return cls(graph, build_dataset=lambda: _kept_dataset(files, file_keys))
+            graph, kept_keys = kept
+            return cls(graph, build_dataset=lambda: _kept_dataset(files, kept_keys))
         parsed: list[ParsedFile] = []
-        file_keys_now: list[str | None] = []
-        for f in files:
-            source, file_key = parsed_source(f)
+        parsed_keys: list[str] = []
+        for f, known in zip(files, keys or [None] * len(files), strict=True):
+            source, key = parsed_source(f, known)
             parsed.append(source)
-            file_keys_now.append(file_key)
+            if key is not None:
+                parsed_keys.append(key)
         if not all(p.replayable for p in parsed):  # a JSON-LD file: loaded as one Dataset
             return cls.from_dataset(load_dataset(files, include_ontology=False))
         namespaces = namespace_dataset(parsed)
         graph = union_of(parsed, namespaces)
-        kept_keys = [k for k in file_keys_now if k is not None]
-        if key is not None and len(kept_keys) == len(files) and graph_cache.load_key(files) == key:
-            graph_cache.write_union(key, graph, kept_keys)
+        if keys is not None and len(parsed_keys) == len(files):
+            graph_cache.write_union(graph, parsed_keys)  # each key names the content parsed
         return cls(graph, build_dataset=lambda: fill_dataset(namespaces, parsed))
 
     def load(self, paths: Iterable[Path | str]) -> None:
