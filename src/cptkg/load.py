@@ -512,22 +512,18 @@ class _BindWatch(Memory):
 
 
 class _RecordedBinds(NamespaceManager):
-    """rdflib's namespace manager of a Dataset over a :class:`_BindWatch`, noting every binding
-    asked of it after its own (rdflib's default prefixes)."""
+    """A namespace manager for a Dataset over a :class:`_BindWatch`, binding no prefix of its
+    own and noting every binding asked of it."""
 
     def __init__(self, graph: Graph, store: _BindWatch) -> None:
-        self.calls: list[Bind] | None = None
-        super().__init__(graph, bind_namespaces="rdflib")
-        self.calls = []
+        self.calls: list[Bind] = []
         self._watch = store
+        super().__init__(graph, bind_namespaces="none")
         store.watching = True
 
     def bind(
         self, prefix: str | None, namespace: Any, override: bool = True, replace: bool = False
     ) -> None:
-        if self.calls is None:
-            super().bind(prefix, namespace, override=override, replace=replace)
-            return
         self.calls.append((prefix, str(namespace), override, replace))
         self._watch.recorded = True
         try:
@@ -552,7 +548,6 @@ def parse_source(path: Path) -> ParsedFile:
                 raise AssertionError("a parse put triples in the default graph")
             continue
         graphs.append((URIRef(ctx.identifier), tuple(ctx)))  # type: ignore[arg-type]
-    assert recorder.calls is not None
     return ParsedFile(tuple(graphs), tuple(recorder.calls), replayable=not store.foreign)
 
 
