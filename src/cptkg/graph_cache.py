@@ -237,7 +237,8 @@ def _encode_term(term: Node) -> Any:
     assert isinstance(again, Literal)
     for slot in ("_language", "_datatype", "_value", "_ill_typed"):
         mine, theirs = getattr(again, slot), getattr(term, slot)
-        if type(mine) is not type(theirs) or not (mine is theirs or mine == theirs):
+        same = mine is theirs or (mine == theirs and repr(mine) == repr(theirs))
+        if type(mine) is not type(theirs) or not same:
             raise Unencodable(f"{term.n3()} does not come back equal")
     return data
 
