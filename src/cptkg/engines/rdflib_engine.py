@@ -26,6 +26,7 @@ from cptkg.load import (
     union_of,
 )
 from cptkg.namespaces import bind_prefixes
+from cptkg.paths import rdf_format
 from cptkg.sparql_cache import prepare_bound
 
 if TYPE_CHECKING:
@@ -90,6 +91,9 @@ class RdflibEngine:
         files = source_files(
             paths, include_ontology=include_ontology, include_shapes=include_shapes
         )
+        if any(rdf_format(f) == "json-ld" for f in files):
+            # rdflib's JSON-LD parser binds prefixes a parsed file cannot repeat
+            return cls.from_dataset(load_dataset(files, include_ontology=False))
         keys = graph_cache.file_keys(files)
         kept = graph_cache.read_union(graph_cache.union_key(keys)) if keys else None
         if kept is not None:
@@ -102,7 +106,7 @@ class RdflibEngine:
             parsed.append(source)
             if key is not None:
                 parsed_keys.append(key)
-        if not all(p.replayable for p in parsed):  # a JSON-LD file: loaded as one Dataset
+        if not all(p.replayable for p in parsed):  # bindings a parsed file cannot repeat
             return cls.from_dataset(load_dataset(files, include_ontology=False))
         namespaces = namespace_dataset(parsed)
         graph = union_of(parsed, namespaces)
