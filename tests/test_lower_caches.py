@@ -661,3 +661,18 @@ def test_terms_come_back_equal_slot_for_slot_or_the_file_is_not_kept():
     )
     with pytest.raises(graph_cache.Unencodable):  # its value is not equal to itself
         graph_cache.encode_file(nan)
+
+
+def test_a_source_file_changed_while_it_is_parsed_is_not_kept(project, cache_home):
+    from cptkg.load import parse_source
+
+    path = project / "data" / "payers.ttl"
+
+    def parse() -> graph_cache.ParsedFile:
+        parsed = parse_source(path)
+        path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        return parsed
+
+    parsed, key = graph_cache.cached_file(path, parse)
+    assert key is None and parsed.graphs
+    assert _entries(cache_home, "parsed") == []
