@@ -17,13 +17,16 @@ with only the modules those names live in; reading any other name of the package
 building the grammar) runs the package's own ``__init__`` then, once, which imports the rest
 exactly as ``import pyparsing`` would have. It is done only for a final pyparsing 3 release
 (whose ``__version__`` is the version its installed metadata names) and only when pyparsing
-is not imported yet.
+is not imported yet; the package's other modules stand in ``sys.modules`` meanwhile, so that
+importing one (``import pyparsing.testing``) completes the package first.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
+import os
 import re
 import sys
 import types
@@ -37,12 +40,13 @@ GRAMMAR = "rdflib.plugins.sparql.parser"
 
 
 class DeferredModule(types.ModuleType):
-    """A module whose code runs when a name it does not have yet is read."""
+    """A module whose code runs when a name it does not have yet is read (for a stand-in of a
+    module of a deferred package, ``__path__`` too)."""
 
     def __getattr__(self, name: str) -> Any:
         build = self.__dict__.get("_cptkg_build")
-        if build is None or name == "__path__":  # the import system asks: not a package
-            raise AttributeError(name)
+        if build is None or (name == "__path__" and not self.__dict__.get("_cptkg_part")):
+            raise AttributeError(name)  # the import system asks: not a package
         return getattr(build(), name)
 
 
@@ -127,22 +131,54 @@ def defer_pyparsing() -> bool:
             del sys.modules[loaded]
         return False
     package.__version__ = version  # type: ignore[attr-defined]
+    # The package's other modules get stand-ins in sys.modules: importing one of them
+    # (``import pyparsing.testing``) finds its stand-in, whose first use completes the package
+    # (which imports the module itself, once, as a plain import would) and then answers from
+    # the module; without them the module would be loaded apart from its package.
+    stand_ins = {name: DeferredModule(name) for name in _other_modules(package)}
 
     def build() -> types.ModuleType:
         if type(package) is DeferredModule:
+            for name, stand_in in stand_ins.items():
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
             package.__class__ = types.ModuleType
             del package._cptkg_build  # type: ignore[attr-defined]
-            try:
-                loader.exec_module(package)
-            except BaseException:
-                package._cptkg_build = build  # type: ignore[attr-defined]
-                package.__class__ = DeferredModule
-                raise
+            loader.exec_module(package)
         return package
 
+    def build_part(name: str) -> types.ModuleType:
+        build()
+        return importlib.import_module(name)
+
+    for name, stand_in in stand_ins.items():
+        stand_in._cptkg_part = True  # type: ignore[attr-defined]
+        stand_in._cptkg_build = functools.partial(build_part, name)  # type: ignore[attr-defined]
+        sys.modules[name] = stand_in
     package._cptkg_build = build  # type: ignore[attr-defined]
     package.__class__ = DeferredModule
     return True
+
+
+def _other_modules(package: types.ModuleType) -> list[str]:
+    """The modules and packages of ``package`` not imported yet."""
+    names = []
+    for directory in package.__path__:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py") and entry.is_file():
+                stem = entry.name[:-3]
+            elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "__init__.py")):
+                stem = entry.name
+            else:
+                continue
+            name = f"{package.__name__}.{stem}"
+            if stem.isidentifier() and stem != "__init__" and name not in sys.modules:
+                names.append(name)
+    return sorted(set(names))
 
 
 def complete_pyparsing() -> None:
