@@ -623,6 +623,7 @@ def test_a_corrupt_or_foreign_union_entry_is_ignored_and_never_run(project, cach
         good[: len(good) // 2],
         pickle.dumps(Payload()),
         pickle.dumps((Graph(), (1, 2))),  # another shape
+        pickle.dumps((Graph(), ("a", "b"))),  # parsed files it is not kept for
         pickle.dumps(Graph()),
     ):
         entry.write_bytes(bad)

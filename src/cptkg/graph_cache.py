@@ -192,8 +192,9 @@ def file_key(path: Path) -> str:
 
 
 def text_literal(lexical: str, language: str | None) -> Literal:
-    """``Literal(lexical, lang=language)`` for a language tag rdflib has already read: made
-    without its checks (equal in every slot, checked when the entry is written)."""
+    """``Literal(lexical, lang=language)`` for a text and language tag (or None) rdflib has
+    already read: made without its checks (equal in every slot, checked when the entry is
+    written)."""
     literal = str.__new__(Literal, lexical)
     literal._language = language
     literal._datatype = None
@@ -383,6 +384,7 @@ def read_union(key: str) -> tuple[Graph, tuple[str, ...]] | None:
         and type(kept[0]) is Graph
         and isinstance(kept[1], tuple)
         and all(type(k) is str for k in kept[1])
+        and union_key(kept[1]) == key  # the files it names are the ones it is kept for
     ):
         return kept[0], kept[1]
     return None
