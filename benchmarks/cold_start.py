@@ -18,6 +18,11 @@ compiles cptkg's modules from source on every run: about 30 ms). The cases:
   result and the parsed graph are missed; the prepared queries are warm;
 * ``cold``: ``CPTKG_NO_CACHE=1``, every run parses and computes everything.
 
+``--baseline SRC`` adds the two cptkg commands run from another source tree (``SRC`` put
+first on ``PYTHONPATH``, e.g. the main branch's ``src``) to every round, with a cache
+directory of their own, so that a change is measured against its baseline in the same
+paired rounds.
+
 Run by hand; nothing here is a timed test.
 """
 
@@ -55,6 +60,27 @@ class Timing(NamedTuple):
     cpu: float
 
 
+#: Suffix of the commands run from the ``--baseline`` tree.
+BASELINE = " (baseline)"
+
+
+def commands(
+    baseline: Path | None, baseline_cache: Path | None = None
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The commands of a round, each with the environment variables it runs with besides the
+    common ones (the baseline's: its source tree first on ``PYTHONPATH``, its cache directory
+    ``baseline_cache``)."""
+    out: dict[str, tuple[list[str], dict[str, str]]] = {n: (c, {}) for n, c in COMMANDS.items()}
+    if baseline is not None:
+        extra = {"PYTHONPATH": str(baseline.resolve())}
+        if baseline_cache is not None:
+            extra["CPTKG_CACHE_DIR"] = str(baseline_cache)
+        for name, cmd in COMMANDS.items():
+            if name != "import rdflib":
+                out[name + BASELINE] = (cmd, extra)
+    return out
+
+
 def _time(cmd: list[str], env: dict[str, str]) -> Timing:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -78,12 +104,17 @@ def workspace(directory: Path) -> Path:
     return directory
 
 
+def _baseline_cache(cache: Path) -> Path:
+    return cache.with_name(cache.name + "-baseline")
+
+
 def _preparation(case: str, home: Path, cache: Path) -> Callable[[int], None]:
     """What happens before each run of ``case`` (``n``: a counter of runs)."""
 
     def prepare(n: int) -> None:
         if case == "result-miss":
             shutil.rmtree(cache / "results", ignore_errors=True)
+            shutil.rmtree(_baseline_cache(cache) / "results", ignore_errors=True)
         elif case == "data-change":
             with (home / CHANGED_FILE).open("a", encoding="utf-8") as fh:
                 fh.write(f"# benchmark edit {n}\n")
@@ -91,9 +122,10 @@ def _preparation(case: str, home: Path, cache: Path) -> Callable[[int], None]:
     return prepare
 
 
-def measure(runs: int, case: str) -> dict[str, list[Timing]]:
+def measure(runs: int, case: str, baseline: Path | None = None) -> dict[str, list[Timing]]:
     """Wall and CPU time of each command in ``case``, ``runs`` paired rounds after one warm-up
-    round, in a fresh workspace copy and cache directory."""
+    round, in a fresh workspace copy and cache directory (``baseline``: see
+    :func:`commands`)."""
     if case not in CASES:
         raise ValueError(f"unknown case {case!r}; cases: {', '.join(CASES)}")
     with tempfile.TemporaryDirectory(prefix="cptkg-cold-") as tmp:
@@ -108,14 +140,15 @@ def measure(runs: int, case: str) -> dict[str, list[Timing]]:
         if case == "cold":
             env["CPTKG_NO_CACHE"] = "1"
         prepare = _preparation(case, home, cache)
-        times: dict[str, list[Timing]] = {name: [] for name in COMMANDS}
+        todo = commands(baseline, _baseline_cache(cache))
+        times: dict[str, list[Timing]] = {name: [] for name in todo}
         n = 0
         for round_ in range(runs + 1):
-            for name, cmd in COMMANDS.items():
+            for name, (cmd, extra) in todo.items():
                 if name != "import rdflib":
                     n += 1
                     prepare(n)
-                t = _time(cmd, env)
+                t = _time(cmd, {**env, **extra})
                 if round_:
                     times[name].append(t)
         return times
@@ -146,14 +179,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=7, help="paired rounds (default 7, at least 5)")
     p.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES), help="cases to run")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        metavar="SRC",
+        help="also run the cptkg commands from this source tree (e.g. ../main/src)",
+    )
     args = p.parse_args(argv)
     runs = max(args.runs, 5)
-    results = {case: summary(measure(runs, case)) for case in args.cases}
+    results = {case: summary(measure(runs, case, args.baseline)) for case in args.cases}
     load = os.getloadavg()
     print(f"median of {runs} paired rounds; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print("| command | " + " | ".join(args.cases) + " |")
     print("|---|" + "---|" * len(args.cases))
-    for name in COMMANDS:
+    for name in commands(args.baseline):
         cells = []
         for case in args.cases:
             r = results[case][name]

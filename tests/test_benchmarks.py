@@ -89,6 +89,21 @@ def test_cold_start_times_the_three_commands_paired():
     assert table["import rdflib"]["ratio_cpu"] == 1.0
 
 
+def test_cold_start_runs_a_baseline_tree_in_the_same_rounds():
+    cold_start = load_script("cold_start")
+    src = Path(cold_start.__file__).resolve().parent.parent / "src"
+    times = cold_start.measure(1, "result-miss", baseline=src)
+    baseline = {"cptkg query payer-matrix (baseline)", "cptkg validate (baseline)"}
+    assert set(times) == {"import rdflib", "cptkg query payer-matrix", "cptkg validate"} | baseline
+    assert all(len(v) == 1 and v[0].cpu > 0 for v in times.values())
+    commands = cold_start.commands(src, Path("/c"))
+    assert commands["cptkg validate (baseline)"][1] == {
+        "PYTHONPATH": str(src),
+        "CPTKG_CACHE_DIR": "/c",
+    }
+    assert commands["cptkg validate"][1] == {}
+
+
 def test_bench_intake_new_data_smoke(capsys):
     bench_intake = load_script("bench_intake")
     args = ["--new-data", "--rows", "3", "--triples", "40", "--runs", "1", "--json"]

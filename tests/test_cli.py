@@ -150,3 +150,30 @@ def test_outside_project_without_cptkg_home(tmp_path):
 def test_bad_cptkg_home_is_clean_error(run_cli, tmp_path, command):
     proc = run_cli(command, env={"CPTKG_HOME": str(tmp_path)})
     assert_clean_error(proc, "CPTKG_HOME")
+
+
+# ------------------------------------------------------------------ in process
+
+
+def test_main_runs_the_command_with_fewer_collections_and_restores_them(monkeypatch):
+    import gc
+
+    import cptkg.commands.queries as queries_command
+    from cptkg.cli import main
+    from cptkg.gc_tuning import BULK_THRESHOLD
+
+    seen: list[tuple[int, ...]] = []
+
+    def run(args: object) -> int:
+        seen.append(gc.get_threshold())
+        raise RuntimeError("inside the command")
+
+    monkeypatch.setattr(queries_command, "run", run)
+    monkeypatch.setenv("CPTKG_DEBUG", "1")
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError, match="inside the command"):
+        main(["queries"])
+    assert seen == [(max(BULK_THRESHOLD, before[0]), *before[1:])]
+    assert gc.get_threshold() == before
+    # what the command left alive went to the oldest generation: no young pass is due
+    assert gc.get_count()[0] < before[0]

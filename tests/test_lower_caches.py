@@ -18,7 +18,7 @@ from cptkg import graph_cache, sparql_cache
 from cptkg.catalog import load_catalog
 from cptkg.engines.base import SelectResult, bind_query
 from cptkg.engines.rdflib_engine import RdflibEngine
-from cptkg.load import load_ontology, load_shapes, load_union
+from cptkg.load import load_ontology, load_shapes, load_union, shipped_files
 from cptkg.paths import ontology_file, shapes_files
 from cptkg.query import bind_params
 from cptkg.shacl.prepared_queries import sorted_prologue
@@ -185,12 +185,13 @@ def test_one_changed_byte_of_a_data_file_gives_the_new_graph(project, cache_home
     again = RdflibEngine.from_sources()  # read back
     assert set(again.graph) == set(first.graph)
     assert set(again.dataset.quads()) == set(first.dataset.quads())  # type: ignore[union-attr]
-    assert len(_entries(cache_home, "graphs")) == 1
+    files = len(shipped_files())
+    assert len(_entries(cache_home, "parsed")) == files  # one entry per source file
     _replace_once(project / "data" / "payers.ttl", 'rdfs:label "Aetna"', 'rdfs:label "Aetnb"')
     changed = RdflibEngine.from_sources()
     assert (aetna, RDFS.label, Literal("Aetnb")) in changed.graph
     assert (aetna, RDFS.label, Literal("Aetna")) not in changed.graph
-    assert len(_entries(cache_home, "graphs")) == 2
+    assert len(_entries(cache_home, "parsed")) == files + 1
 
 
 def test_one_changed_byte_of_a_shape_or_the_ontology_gives_the_new_graph(project, cache_home):
@@ -237,6 +238,7 @@ def test_a_load_that_warns_is_not_kept(project, cache_home, caplog, tmp_path):
         RdflibEngine.from_sources([bad], include_ontology=False)
         assert "ill-typed literal" in caplog.text
     assert _entries(cache_home, "graphs") == []
+    assert _entries(cache_home, "parsed") == []
 
 
 def test_no_cache_writes_nothing(project, cache_home, monkeypatch):
@@ -301,6 +303,83 @@ def test_rdflib_parses_as_before_with_the_grammar_deferred():
         parseQuery("SELECT ?s WHERE {")
 
 
+PYPARSING_STATE = """
+import sys
+import pyparsing, pyparsing.core
+names = sorted(n for n in vars(pyparsing) if n not in ("__builtins__", "__cached__"))
+print(pyparsing.__version__, len(pyparsing.core._builtin_exprs), "unittest" in sys.modules)
+print(names)
+"""
+
+DEFERRED_PYPARSING = """
+import sys
+from cptkg.sparql_grammar import pyparsing_complete
+from cptkg.engines.rdflib_engine import RdflibEngine
+from rdflib import Graph, URIRef, Literal
+g = Graph()
+g.add((URIRef("http://example.org/a"), URIRef("http://example.org/p"), Literal(1)))
+rows = RdflibEngine(g).query(sys.argv[1]).rows
+common = sys.modules.get("pyparsing.common")  # a stand-in until pyparsing is complete
+loaded = common is not None and "__file__" in vars(common)
+print(len(rows), pyparsing_complete(), "unittest" in sys.modules, loaded)
+if sys.argv[2] == "complete":
+    import pyparsing
+    pyparsing.Word  # any other name: pyparsing's own __init__ runs
+    assert pyparsing_complete()
+    exec(sys.argv[3])
+"""
+
+
+def _python(cache_home: Path, *args: str) -> str:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CPTKG_")}
+    env["CPTKG_CACHE_DIR"] = str(cache_home)
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=env, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_a_prepared_query_runs_without_pyparsing_s_test_and_common_parts(cache_home):
+    text = "SELECT ?s WHERE { ?s <http://example.org/p> ?o }"
+    # parsed: the grammar, and so all of pyparsing, was needed
+    assert _python(cache_home, "-c", DEFERRED_PYPARSING, text, "") == "1 True True True"
+    assert _python(cache_home, "-c", DEFERRED_PYPARSING, text, "") == "1 False False False"
+
+
+SUBMODULE_FIRST = """
+import sys
+from cptkg.sparql_grammar import pyparsing_complete
+import rdflib.plugins.sparql.evaluate
+assert not pyparsing_complete()
+import pyparsing.testing
+from pyparsing.common import pyparsing_common
+import pyparsing
+assert pyparsing_complete()
+assert pyparsing.testing is pyparsing.pyparsing_test and pyparsing.common is pyparsing_common
+assert type(sys.modules["pyparsing.testing"]).__name__ == "module"
+exec(sys.argv[1])
+"""
+
+
+def test_importing_a_module_of_the_deferred_pyparsing_completes_it_first(cache_home):
+    assert _python(cache_home, "-c", SUBMODULE_FIRST, PYPARSING_STATE) == _python(
+        cache_home, "-c", PYPARSING_STATE
+    )
+
+
+def test_pyparsing_completed_later_is_pyparsing_imported_at_once(cache_home):
+    text = "SELECT ?s WHERE { ?s <http://example.org/p> ?o }"
+    _python(cache_home, "-c", DEFERRED_PYPARSING, text, "")  # the query prepared and kept
+    completed = _python(cache_home, "-c", DEFERRED_PYPARSING, text, "complete", PYPARSING_STATE)
+    first, rest = completed.split("\n", 1)
+    assert first == "1 False False False"
+    assert rest == _python(cache_home, "-c", PYPARSING_STATE)
+
+
 # ------------------------------------------------------------------ query headers
 def test_a_kept_header_is_read_back_and_a_changed_byte_is_another_entry(cache_home):
     from cptkg.catalog import read_header
@@ -324,6 +403,190 @@ def test_a_large_graph_is_not_kept(project, cache_home, monkeypatch):
     monkeypatch.setattr(graph_cache, "MAX_SOURCE_BYTES", 100)
     assert len(load_ontology()) > 0
     assert _entries(cache_home, "graphs") == []
+    assert len(RdflibEngine.from_sources().graph) > 0
+    assert _entries(cache_home, "parsed") == []
+
+
+# ------------------------------------------------------------------ parsed source files
+#: Files of every RDF format the loader reads, with prefixes that clash with the project's
+#: (rdflib then binds ``kg1``), a default graph and named graphs, blank nodes and typed,
+#: language-tagged and plain literals.
+MIXED_FORMATS = {
+    "a.trig": """@prefix kg: <http://example.org/other#> .
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:s ex:p "1"^^xsd:integer , "x"@en-GB , "plain" , [ ex:q "0.50"^^xsd:decimal ] .
+ex:g { ex:s ex:p kg:o , "2025-01-31"^^xsd:date . }
+""",
+    "b.nq": '<http://example.org/s> <http://example.org/p> "y" <http://example.org/h> .\n'
+    '_:b1 <http://example.org/p> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .\n',
+    "c.jsonld": """{"@context": {"ex": "http://example.org/", "sch": "https://schema.org/"},
+ "@id": "ex:t", "sch:name": [{"@value": "n", "@language": "de"}, "m"]}""",
+    "d.ttl": """@prefix : <http://example.org/empty#> .
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:s ex:p "01"^^xsd:integer , "1e0"^^xsd:double , "x"^^ex:unknown .
+""",
+}
+
+
+def _term_slots(term: object) -> tuple[object, ...]:
+    return (
+        type(term),
+        str(term),
+        getattr(term, "_language", None),
+        getattr(term, "_datatype", None),
+        getattr(term, "_value", None),
+        getattr(term, "_ill_typed", None),
+        hash(term),
+        term.n3(),  # type: ignore[attr-defined]
+    )
+
+
+def _same_load(engine: RdflibEngine, files: list[Path] | None, **flags: bool) -> None:
+    """``engine`` holds what load_dataset and union_graph make of ``files``: the same triples
+    (blank nodes up to renaming), terms equal slot for slot, the same prefixes, the same named
+    graphs."""
+    from rdflib import BNode
+    from rdflib.compare import isomorphic
+
+    from cptkg.load import load_dataset, union_graph
+
+    ds = load_dataset(files, **flags)
+    union = union_graph(ds)
+    assert len(engine.graph) == len(union)
+    assert isomorphic(engine.graph, union)
+    named = {_term_slots(t) for triple in engine.graph for t in triple if type(t) is not BNode}
+    assert named == {_term_slots(t) for triple in union for t in triple if type(t) is not BNode}
+    assert sorted(engine.graph.namespaces()) == sorted(union.namespaces())
+    kept = engine.dataset
+    assert kept is not None
+    assert sorted(kept.namespaces()) == sorted(ds.namespaces())
+    assert {c.identifier for c in kept.graphs()} == {c.identifier for c in ds.graphs()}
+    for graph in ds.graphs():
+        assert isomorphic(kept.graph(graph.identifier), graph), graph.identifier
+
+
+def test_the_graph_read_back_is_the_graph_parsed(project, cache_home, tmp_path):
+    for flags in ({}, {"include_shapes": True}):
+        _same_load(RdflibEngine.from_sources(**flags), None, **flags)  # parsed and kept
+        _same_load(RdflibEngine.from_sources(**flags), None, **flags)  # read back
+    files = []
+    for name, text in MIXED_FORMATS.items():
+        files.append(tmp_path / name)
+        files[-1].write_text(text, encoding="utf-8")
+    for _ in range(2):  # with the JSON-LD file: loaded as one Dataset, not kept
+        _same_load(RdflibEngine.from_sources(files), files)
+    assert len(_entries(cache_home, "parsed")) == len(shipped_files(include_shapes=True))
+    others = [f for f in files if f.suffix != ".jsonld"]
+    for _ in range(2):
+        _same_load(RdflibEngine.from_sources(others), others)
+    kept = len(shipped_files(include_shapes=True)) + len(others)
+    assert len(_entries(cache_home, "parsed")) == kept
+
+
+def test_prefixes_bound_by_a_parser_s_own_namespace_manager_are_noticed(tmp_path):
+    from cptkg.load import parse_source
+
+    # rdflib's JSON-LD parser binds the context's prefixes through a graph of its own
+    source = tmp_path / "c.jsonld"
+    source.write_text(MIXED_FORMATS["c.jsonld"], encoding="utf-8")
+    parsed = parse_source(source)
+    assert not parsed.replayable
+    with pytest.raises(graph_cache.Unencodable):
+        graph_cache.encode_file(parsed)
+    turtle = tmp_path / "d.ttl"
+    turtle.write_text(MIXED_FORMATS["d.ttl"], encoding="utf-8")
+    assert parse_source(turtle).replayable
+
+
+def test_only_a_changed_file_is_parsed_again(project, cache_home, monkeypatch):
+    import cptkg.load
+
+    parsed: list[str] = []
+    parse = cptkg.load.parse_source
+
+    def counting(path: Path) -> graph_cache.ParsedFile:
+        parsed.append(path.name)
+        return parse(path)
+
+    monkeypatch.setattr(cptkg.load, "parse_source", counting)
+    RdflibEngine.from_sources()
+    assert len(parsed) == len(shipped_files())
+    parsed.clear()
+    RdflibEngine.from_sources()
+    assert parsed == []
+    _replace_once(project / "data" / "payers.ttl", 'rdfs:label "Aetna"', 'rdfs:label "Aetnb"')
+    engine = RdflibEngine.from_sources()
+    assert parsed == ["payers.ttl"]
+    _same_load(engine, None)
+
+
+def test_a_corrupt_or_forged_parsed_file_is_ignored_and_replaced(project, cache_home, tmp_path):
+    import hashlib
+
+    source = tmp_path / "one.ttl"
+    source.write_text(
+        '@prefix ex: <http://example.org/> .\nex:a ex:p "x"@en , ex:b .\n', encoding="utf-8"
+    )
+    from cptkg.load import parsed_source
+
+    expected, key = parsed_source(source)
+    assert key is not None
+    (entry,) = _entries(cache_home, "parsed")
+    good = entry.read_bytes()
+    check, body = good.split(b"\n", 1)
+
+    def signed(text: str) -> bytes:
+        data = text.encode("utf-8")
+        return hashlib.sha256(data).hexdigest().encode("ascii") + b"\n" + data
+
+    forged = [
+        b"",
+        good[: len(good) // 2],  # torn
+        check + b"\n" + body.replace(b"http://example.org/b", b"http://example.org/c"),
+        signed('{"terms": ["http://example.org/a"], "graphs": [["g", [0, 0, 5]]], "binds": []}'),
+        signed('{"terms": [["l", "x"], "p", "o"], "graphs": [["g", [0, 1, 2]]], "binds": []}'),
+        signed('{"terms": [["pickle", "x"]], "graphs": [], "binds": []}'),
+        signed('{"terms": [], "graphs": [], "binds": [["ex", 1, true, false]]}'),
+        signed("[]"),
+    ]
+    for bad in forged:
+        entry.write_bytes(bad)
+        assert graph_cache.kept_file(key) is None
+        assert parsed_source(source) == (expected, key)
+        assert entry.read_bytes() == good  # replaced
+
+
+def test_a_literal_that_would_not_come_back_equal_is_not_kept(project, cache_home, tmp_path):
+    source = tmp_path / "html.ttl"
+    source.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        'ex:a ex:p "<b>x</b>"^^rdf:HTML .\n',  # its value is a DOM fragment: equal to itself only
+        encoding="utf-8",
+    )
+    assert len(RdflibEngine.from_sources([source], include_ontology=False).graph) == 1
+    assert _entries(cache_home, "parsed") == []
+
+
+def test_a_query_does_not_build_the_dataset(project, cache_home, monkeypatch):
+    import cptkg.engines.rdflib_engine as rdflib_engine
+
+    built: list[int] = []
+    fill = rdflib_engine.fill_dataset
+
+    def counting(*args: object) -> object:
+        built.append(1)
+        return fill(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rdflib_engine, "fill_dataset", counting)
+    engine = RdflibEngine.from_sources()
+    assert _rows(engine.query("SELECT ?s WHERE { ?s a ?c } LIMIT 1"))
+    assert built == []
+    assert b"GRAPH" in engine.export("trig") or b"{" in engine.export("trig")
+    engine.context()
+    assert built == [1]
 
 
 def test_no_two_lists_of_key_parts_share_a_digest():
@@ -343,3 +606,97 @@ def test_a_file_changed_while_it_is_parsed_is_not_kept(project, cache_home):
 
     graph_cache.cached("ontology", [path], build, lambda kept: True)
     assert _entries(cache_home, "graphs") == []
+
+
+def test_a_corrupt_or_foreign_union_entry_is_ignored_and_never_run(project, cache_home):
+    expected = set(RdflibEngine.from_sources().graph)
+    (entry,) = _entries(cache_home, "graphs")
+    marker = cache_home / "ran"
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    good = entry.read_bytes()
+    for bad in (
+        b"",
+        good[: len(good) // 2],
+        pickle.dumps(Payload()),
+        pickle.dumps((Graph(), (1, 2))),  # another shape
+        pickle.dumps((Graph(), ("a", "b"))),  # parsed files it is not kept for
+        pickle.dumps(Graph()),
+    ):
+        entry.write_bytes(bad)
+        assert set(RdflibEngine.from_sources().graph) == expected
+        assert not marker.exists()
+        assert entry.read_bytes() != bad  # replaced
+
+
+def test_the_dataset_of_a_kept_graph_is_the_parsed_one_or_an_error(project, cache_home):
+    import shutil
+
+    from cptkg.errors import InputError
+
+    RdflibEngine.from_sources()
+    shutil.rmtree(cache_home / "parsed")  # the union kept, the parsed files gone
+    engine = RdflibEngine.from_sources()
+    _same_load(engine, None)  # parsed again: the files are the ones kept
+    shutil.rmtree(cache_home / "parsed")
+    engine = RdflibEngine.from_sources()
+    _replace_once(project / "data" / "payers.ttl", 'rdfs:label "Aetna"', 'rdfs:label "Aetnb"')
+    with pytest.raises(InputError, match="payers.ttl: changed while cptkg was using the graph"):
+        engine.context()
+
+
+@pytest.mark.filterwarnings("ignore:Serializing weird numerical")  # n3() of "x"^^xsd:double
+def test_terms_come_back_equal_slot_for_slot_or_the_file_is_not_kept():
+    from rdflib import BNode
+    from rdflib.namespace import XSD
+
+    s, p = URIRef(EX + "s"), URIRef(EX + "p")
+    objects = [
+        Literal("plain"),
+        Literal("x", lang="EN-us"),
+        Literal("0.50", datatype=XSD.decimal),
+        Literal("01", datatype=XSD.integer),
+        Literal("-0.0", datatype=XSD.double),
+        Literal("1", datatype=XSD.boolean),
+        Literal("2025-01-31", datatype=XSD.date),
+        Literal("P1D", datatype=XSD.duration),
+        Literal("x", datatype=URIRef(EX + "unknown")),
+        URIRef(EX + "o"),
+        BNode("b1"),
+    ]
+    parsed = graph_cache.ParsedFile(
+        ((URIRef(EX + "g"), tuple((s, p, o) for o in objects)),), (("ex", EX, True, False),)
+    )
+    again = graph_cache.decode_file(graph_cache.encode_file(parsed))
+    assert again is not None and again.binds == parsed.binds
+    assert [_term_slots(o) for _s, _p, o in again.graphs[0][1]] == [_term_slots(o) for o in objects]
+    for value in ("1", "x"):  # a well-typed and an ill-typed double come back as they were
+        one = graph_cache.ParsedFile(
+            ((URIRef(EX + "g"), ((s, p, Literal(value, datatype=XSD.double)),)),), ()
+        )
+        back = graph_cache.decode_file(graph_cache.encode_file(one))
+        assert back is not None
+        assert _term_slots(back.graphs[0][1][0][2]) == _term_slots(one.graphs[0][1][0][2])
+    nan = graph_cache.ParsedFile(
+        ((URIRef(EX + "g"), ((s, p, Literal("NaN", datatype=XSD.double)),)),), ()
+    )
+    with pytest.raises(graph_cache.Unencodable):  # its value is not equal to itself
+        graph_cache.encode_file(nan)
+
+
+def test_a_source_file_changed_while_it_is_parsed_is_not_kept(project, cache_home):
+    from cptkg.load import parse_source
+
+    path = project / "data" / "payers.ttl"
+
+    def parse() -> graph_cache.ParsedFile:
+        parsed = parse_source(path)
+        path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+        return parsed
+
+    parsed, key = graph_cache.cached_file(path, parse)
+    assert key is None and parsed.graphs
+    assert _entries(cache_home, "parsed") == []

@@ -27,7 +27,6 @@ query's id; ``check-*`` queries are quality checks where zero rows means pass.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import re
@@ -382,12 +381,19 @@ def load_catalog(directory: Path | None = None) -> dict[str, StoredQuery]:
     return {p.stem: parse_query(p) for p in query_files(directory)}
 
 
+def get_close_matches(word: str, possibilities: list[str], n: int) -> list[str]:
+    """:func:`difflib.get_close_matches` (difflib imported only for a misspelt name)."""
+    import difflib
+
+    return difflib.get_close_matches(word, possibilities, n=n)
+
+
 def get_query(name: str, directory: Path | None = None) -> StoredQuery:
     """The stored query ``name`` (``.rq`` suffix allowed); UnknownQueryError lists the choices."""
     key = name[:-3] if name.endswith(".rq") else name
     files = {p.stem: p for p in query_files(directory)}
     if key not in files:
-        close = difflib.get_close_matches(key, list(files), n=3)
+        close = get_close_matches(key, list(files), n=3)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise UnknownQueryError(
             f"unknown query {name!r}",
@@ -410,7 +416,7 @@ def queries_tagged(catalog: dict[str, StoredQuery], tag: str) -> list[StoredQuer
     query has it."""
     tags = catalog_tags(catalog)
     if tag not in tags:
-        close = difflib.get_close_matches(tag, list(tags), n=3)
+        close = get_close_matches(tag, list(tags), n=3)
         hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise InputError(
             f"unknown tag {tag!r}",

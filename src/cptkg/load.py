@@ -21,11 +21,14 @@ from typing import Any
 
 from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError as RdflibParserError
-from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import NamespaceManager
+from rdflib.plugins.stores.memory import Memory
 
 from cptkg import graph_cache
 from cptkg import paths as _paths
 from cptkg.errors import InputError, ParseError
+from cptkg.graph_cache import Bind, ParsedFile
 from cptkg.namespaces import GRAPH_BASE, bind_prefixes
 from cptkg.textsafe import printable
 
@@ -288,6 +291,8 @@ def language_tag_error(path: Path, text: str, message: str) -> ParseError | None
 
 def _parse_error(path: Path, fmt: str, text: str, exc: Exception) -> ParseError:
     """Build a ParseError with ``file:line`` from whatever rdflib / json raised."""
+    from rdflib.plugins.parsers.notation3 import BadSyntax  # only on an error (start-up time)
+
     tag_error = language_tag_error(path, text, str(exc))
     if tag_error is not None:
         return tag_error
@@ -427,13 +432,13 @@ def union_graph(ds: Dataset) -> Graph:
     """
     g = Graph()
     bind_prefixes(g)
-    _copy_prefixes(ds, g)
+    copy_prefixes(ds, g)
     for s, p, o, _c in ds.quads((None, None, None, None)):
         g.add((s, p, o))
     return g
 
 
-def _copy_prefixes(src: Graph, dst: Graph) -> None:
+def copy_prefixes(src: Graph, dst: Graph) -> None:
     """Bind on ``dst`` the prefixes of ``src`` whose name and namespace are both still free."""
     used_ns = {str(ns) for _p, ns in dst.namespaces()}
     used_prefixes = {p for p, _ns in dst.namespaces()}
@@ -479,7 +484,7 @@ def load_shapes() -> Graph:
         bind_prefixes(g)
         for f in files:
             shapes = parse_file(f)
-            _copy_prefixes(shapes, g)
+            copy_prefixes(shapes, g)
             g += shapes
         return g
 
@@ -488,6 +493,126 @@ def load_shapes() -> Graph:
 
 def _is_graph(kept: object) -> bool:
     return type(kept) is Graph
+
+
+class _BindWatch(Memory):
+    """rdflib's in-memory store, noting a prefix bound other than through a
+    :class:`_RecordedBinds` (a parser's own namespace manager)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watching = False
+        self.recorded = False
+        self.foreign = False
+
+    def bind(self, prefix: str, namespace: URIRef, override: bool = True) -> None:
+        if self.watching and not self.recorded:
+            self.foreign = True
+        super().bind(prefix, namespace, override=override)
+
+
+class _RecordedBinds(NamespaceManager):
+    """A namespace manager for a Dataset over a :class:`_BindWatch`, binding no prefix of its
+    own and noting every binding asked of it."""
+
+    def __init__(self, graph: Graph, store: _BindWatch) -> None:
+        self.calls: list[Bind] = []
+        self._watch = store
+        super().__init__(graph, bind_namespaces="none")
+        store.watching = True
+
+    def bind(
+        self, prefix: str | None, namespace: Any, override: bool = True, replace: bool = False
+    ) -> None:
+        self.calls.append((prefix, str(namespace), override, replace))
+        self._watch.recorded = True
+        try:
+            super().bind(prefix, namespace, override=override, replace=replace)
+        finally:
+            self._watch.recorded = False
+
+
+def parse_source(path: Path) -> ParsedFile:
+    """``path`` parsed as :func:`load_dataset` parses it (its named graph, or its graphs for
+    TriG / N-Quads, ill-typed literals warned about), with the prefix bindings the parse asked
+    for, so that :func:`namespace_dataset` can repeat them in a load of many files."""
+    store = _BindWatch()
+    ds = Dataset(store=store, default_union=True)
+    recorder = _RecordedBinds(ds, store)
+    ds.namespace_manager = recorder
+    _warn_ill_typed(ds, path, _parse_into(ds, path))
+    graphs = []
+    for ctx in ds.graphs():
+        if ctx.identifier == DATASET_DEFAULT_GRAPH_ID:
+            if len(ctx):
+                raise AssertionError("a parse put triples in the default graph")
+            continue
+        graphs.append((URIRef(ctx.identifier), tuple(ctx)))  # type: ignore[arg-type]
+    return ParsedFile(tuple(graphs), tuple(recorder.calls), replayable=not store.foreign)
+
+
+def parsed_source(path: Path, key: str | None = None) -> tuple[ParsedFile, str | None]:
+    """:func:`parse_source` of ``path``, read from :mod:`cptkg.graph_cache` when the same file
+    was parsed before, and the key it is kept under there (None: not kept); ``key``: its
+    :func:`cptkg.graph_cache.file_key` when known."""
+    return graph_cache.cached_file(path, lambda: parse_source(path), key)
+
+
+def kept_source(path: Path, key: str) -> ParsedFile:
+    """``path`` as it was parsed when kept under ``key``: read back, else parsed again;
+    InputError when the file no longer has that content."""
+    kept = graph_cache.kept_file(key)
+    if kept is not None:
+        return kept
+    changed = InputError(
+        f"{_paths.display_path(path)}: changed while cptkg was using the graph",
+        hint="run the command again",
+    )
+    if graph_cache.file_key(path) != key:
+        raise changed
+    parsed, now = parsed_source(path)
+    if now is not None and now != key:
+        raise changed
+    return parsed
+
+
+def namespace_dataset(parsed: Iterable[ParsedFile]) -> Dataset:
+    """An empty Dataset with the prefixes :func:`load_dataset` binds when it loads the files
+    ``parsed`` came from, in that order."""
+    ds = Dataset(default_union=True)
+    bind_prefixes(ds)
+    manager = ds.namespace_manager
+    for source in parsed:
+        for prefix, namespace, override, replace in source.binds:
+            manager.bind(prefix, namespace, override=override, replace=replace)
+    return ds
+
+
+def fill_dataset(ds: Dataset, parsed: Iterable[ParsedFile]) -> Dataset:
+    """``ds`` with the graphs of ``parsed`` added, one named graph each (as
+    :func:`load_dataset` makes them)."""
+    for source in parsed:
+        for iri, triples in source.graphs:
+            graph = ds.graph(iri)
+            for triple in triples:
+                graph.add(triple)
+    return ds
+
+
+def union_of(parsed: Iterable[ParsedFile], namespaces: Dataset) -> Graph:
+    """The triples of ``parsed`` in one Graph with the prefixes :func:`union_graph` binds for a
+    Dataset with the prefixes of ``namespaces``: the graph :func:`union_graph` makes of the
+    loaded Dataset, each term held once (the same IRI in two files is one object)."""
+    g = Graph()
+    bind_prefixes(g)
+    copy_prefixes(namespaces, g)
+    store = g.store
+    terms: dict[object, Any] = {}
+    for source in parsed:
+        for s, p, o in source.triples():
+            key = (type(o), o, o.language, o.datatype) if isinstance(o, Literal) else o
+            store.add((terms.setdefault(s, s), terms.setdefault(p, p), terms.setdefault(key, o)), g)
+    return g
 
 
 def load_union(paths: list[Path] | None = None, **kwargs: bool) -> Graph:

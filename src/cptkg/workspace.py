@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tomllib
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -89,6 +88,8 @@ def is_workspace(directory: Path) -> bool:
 def read_config(path: Path) -> dict[str, object]:
     """The ``[workspace]`` table of a ``cptkg.toml``; CptkgError naming the file when it cannot
     be read, is not TOML, or has another format."""
+    import tomllib  # only for a cptkg.toml (start-up time)
+
     try:
         config = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,8 +13,20 @@ from rdflib.term import Identifier
 
 from cptkg import graph_cache
 from cptkg.engines.base import NoteSink, QueryError, QueryOutcome, SelectResult
-from cptkg.load import load_dataset, source_files, subject_sources, union_graph
+from cptkg.graph_cache import ParsedFile
+from cptkg.load import (
+    fill_dataset,
+    kept_source,
+    load_dataset,
+    namespace_dataset,
+    parsed_source,
+    source_files,
+    subject_sources,
+    union_graph,
+    union_of,
+)
 from cptkg.namespaces import bind_prefixes
+from cptkg.paths import rdf_format
 from cptkg.sparql_cache import prepare_bound
 
 if TYPE_CHECKING:
@@ -33,11 +45,32 @@ class RdflibEngine:
 
     name = "rdflib"
 
-    def __init__(self, graph: Graph, dataset: Dataset | None = None) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        dataset: Dataset | None = None,
+        *,
+        build_dataset: Callable[[], Dataset] | None = None,
+    ) -> None:
         """``graph``: what queries see; ``dataset``: the same triples, one named graph per
-        source file (kept for TriG / N-Quads export and for naming a subject's source file)."""
+        source file (kept for TriG / N-Quads export and for naming a subject's source file),
+        or ``build_dataset`` making it when first asked for (queries do not need it)."""
         self.graph = graph
-        self.dataset = dataset
+        self._dataset = dataset
+        self._build_dataset = build_dataset
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The graph's triples, one named graph per source file (None: not known)."""
+        if self._dataset is None and self._build_dataset is not None:
+            self._dataset = self._build_dataset()
+            self._build_dataset = None
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, dataset: Dataset | None) -> None:
+        self._dataset = dataset
+        self._build_dataset = None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> RdflibEngine:
@@ -52,29 +85,34 @@ class RdflibEngine:
         include_ontology: bool = True,
         include_shapes: bool = False,
     ) -> RdflibEngine:
-        """An engine over what :func:`cptkg.load.load_dataset` loads with these arguments; the
-        parsed graphs are read from :mod:`cptkg.graph_cache` when the same files were loaded
-        before."""
-        flags = {"include_ontology": include_ontology, "include_shapes": include_shapes}
-        files = source_files(paths, **flags)
-
-        def build() -> tuple[Dataset, Graph]:
-            ds = load_dataset(paths, **flags)
-            return ds, union_graph(ds)
-
-        dataset, graph = graph_cache.cached(
-            "dataset",
-            files,
-            build,
-            lambda kept: (
-                isinstance(kept, tuple)
-                and len(kept) == 2
-                and type(kept[0]) is Dataset
-                and type(kept[1]) is Graph
-            ),
-            [f"ontology={include_ontology}", f"shapes={include_shapes}"],
+        """An engine over what :func:`cptkg.load.load_dataset` loads with these arguments; each
+        file parsed before is read from :mod:`cptkg.graph_cache` (a changed file is parsed
+        again alone), and the Dataset is made only when something asks for it."""
+        files = source_files(
+            paths, include_ontology=include_ontology, include_shapes=include_shapes
         )
-        return cls(graph, dataset)
+        if any(rdf_format(f) == "json-ld" for f in files):
+            # rdflib's JSON-LD parser binds prefixes a parsed file cannot repeat
+            return cls.from_dataset(load_dataset(files, include_ontology=False))
+        keys = graph_cache.file_keys(files)
+        kept = graph_cache.read_union(graph_cache.union_key(keys)) if keys else None
+        if kept is not None:
+            graph, kept_keys = kept
+            return cls(graph, build_dataset=lambda: _kept_dataset(files, kept_keys))
+        parsed: list[ParsedFile] = []
+        parsed_keys: list[str] = []
+        for f, known in zip(files, keys or [None] * len(files), strict=True):
+            source, key = parsed_source(f, known)
+            parsed.append(source)
+            if key is not None:
+                parsed_keys.append(key)
+        if not all(p.replayable for p in parsed):  # bindings a parsed file cannot repeat
+            return cls.from_dataset(load_dataset(files, include_ontology=False))
+        namespaces = namespace_dataset(parsed)
+        graph = union_of(parsed, namespaces)
+        if keys is not None and len(parsed_keys) == len(files):
+            graph_cache.write_union(graph, parsed_keys)  # each key names the content parsed
+        return cls(graph, build_dataset=lambda: fill_dataset(namespaces, parsed))
 
     def load(self, paths: Iterable[Path | str]) -> None:
         """Add RDF files (or directories), one named graph per source file."""
@@ -144,6 +182,14 @@ class RdflibEngine:
             raise QueryError(
                 _describe(exc), hint="check the SPARQL 1.1 syntax of the query"
             ) from None
+
+
+def _kept_dataset(files: list[Path], file_keys: tuple[str, ...]) -> Dataset:
+    """The Dataset of ``files`` as parsed when kept under ``file_keys``."""
+    if len(files) != len(file_keys):
+        raise AssertionError("a kept graph names other files")
+    parsed = [kept_source(f, k) for f, k in zip(files, file_keys, strict=True)]
+    return fill_dataset(namespace_dataset(parsed), parsed)
 
 
 def _describe(exc: Exception) -> str:
