@@ -223,7 +223,9 @@ def test_scan_of_an_on_disk_store_equals_its_queries(tmp_path):
     try:
         scanned = validate_engine(disk, shapes, ontology, progress=False)
         queried = validate_engine(disk, shapes, ontology, progress=False, scan=False)
+        # queries from worker threads beside the scan, as `cptkg validate --store` runs them
+        threaded = validate_engine(disk, shapes, ontology, progress=False, workers=3)
     finally:
         disk.close()
     assert scanned.scanned > 100
-    assert _full(scanned.result) == _full(queried.result)
+    assert _full(scanned.result) == _full(queried.result) == _full(threaded.result)
