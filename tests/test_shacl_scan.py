@@ -58,6 +58,23 @@ def test_scan_equals_the_compiled_queries_on_generated_graphs(tmp_path, rate):
     assert {f.constraint_component for f in scanned.result.results} & SCANNED
 
 
+def test_values_beyond_the_kept_verdicts_are_judged_alike(tmp_path, monkeypatch):
+    """With one verdict kept per slot, every other value is judged on each occurrence: the
+    same findings as with every verdict kept."""
+    from cptkg.shacl import scan
+
+    res = generate_small(tmp_path, rate=0.5, payers=6)
+    engine = OxigraphEngine.from_paths(
+        [*shipped_files(), res.path], include_ontology=False, progress=False
+    )
+    shapes, ontology = load_shapes(), load_ontology()
+    kept = validate_engine(engine, shapes, ontology, progress=False)
+    monkeypatch.setattr(scan, "MEMO_LIMIT", 1)
+    judged = validate_engine(engine, shapes, ontology, progress=False)
+    assert len(kept.result.results) >= 40
+    assert _full(judged.result) == _full(kept.result)
+
+
 def test_scan_takes_the_simple_constraints_of_root_shapes_only():
     engine = OxigraphEngine.from_paths(progress=False)
     assert isinstance(engine, QuadSource)

@@ -183,6 +183,11 @@ Flags = list[tuple[int, OxTerm, Verdict]]
 Found = tuple[Check, OxTerm, OxTerm | None]
 
 
+#: The verdicts kept per slot; beyond it, values (mostly distinct ones: identifiers, texts,
+#: links) are judged again when they recur rather than kept in an ever larger table.
+MEMO_LIMIT = 4096
+
+
 class _Scan:
     """One scan: the types of every node, the plans, the values' verdicts, the rows found."""
 
@@ -304,7 +309,9 @@ class _Scan:
         assert memo is not None
         found = memo.get(v)
         if found is None:
-            found = memo[v] = _verdict(self.tests[slot], v)
+            found = _verdict(self.tests[slot], v)
+            if len(memo) < MEMO_LIMIT:
+                memo[v] = found
         return found
 
     @staticmethod
