@@ -168,9 +168,7 @@ def _merged(args: argparse.Namespace) -> int:
     )
 
     def compute() -> tuple[bool, str, list[str]]:
-        from cptkg.codes.checks import add_to_validation, check_engine_during
         from cptkg.gc_tuning import fewer_collections
-        from cptkg.intake.quotes import check_result, quote_graph
 
         # the findings and the report of a large graph are millions of long-lived objects
         with fewer_collections():
@@ -179,6 +177,9 @@ def _merged(args: argparse.Namespace) -> int:
             if args.shacl_only:
                 result = graph.validate(shapes, ontology, on_note=_note)
                 return result.conforms, report_text(result, args.format), []
+            from cptkg.codes.checks import add_to_validation, check_engine_during
+            from cptkg.intake.quotes import check_result, quote_graph
+
             # the codes against their releases, read through the engine's query interface
             # (alongside the validation on an engine that runs queries in parallel)
             result, problems = check_engine_during(
