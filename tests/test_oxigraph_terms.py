@@ -9,14 +9,15 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
-from cptkg.engines.oxigraph_engine import iri, plain_literal, to_oxigraph, to_rdflib
+from cptkg.engines.oxigraph_engine import to_oxigraph, to_rdflib
+from cptkg.trusted_terms import iri, text_literal
 
 TEXTS = ["", "x", "Aetna", 'hé 64866\n"quoted" \\ back', "  spaced  ", "1", "true", "2025-01-01"]
 
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_a_plain_text_is_the_literal_rdflib_makes(text):
-    fast, slow = plain_literal(text), Literal(text)
+    fast, slow = text_literal(text), Literal(text)
     assert fast == slow and hash(fast) == hash(slow) and fast.eq(slow)
     assert (fast.value, fast.datatype, fast.language, fast.ill_typed) == (
         slow.value,

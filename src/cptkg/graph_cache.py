@@ -43,6 +43,7 @@ from rdflib.term import Node
 
 from cptkg import diskcache
 from cptkg.paths import graph_iri
+from cptkg.trusted_terms import iri, text_literal
 
 T = TypeVar("T")
 
@@ -130,15 +131,8 @@ def cached(
     hit = read(key)
     if hit is not None and check(hit):
         return hit  # type: ignore[return-value]
-    records = _WarningRecords()
-    root = logging.getLogger()
-    root.addHandler(records)
-    try:
-        with diskcache.StderrWatch() as watch:
-            value = build()
-    finally:
-        root.removeHandler(records)
-    if watch.written or records.seen:
+    value, quiet = built_quietly(build)
+    if not quiet:
         return value
     try:
         unchanged = graph_key(kind, files, options) == key
@@ -191,21 +185,9 @@ def file_key(path: Path) -> str:
     return diskcache.digest(parts)
 
 
-def text_literal(lexical: str, language: str | None) -> Literal:
-    """``Literal(lexical, lang=language)`` for a text and language tag (or None) rdflib has
-    already read: made without its checks (equal in every slot, checked when the entry is
-    written)."""
-    literal = str.__new__(Literal, lexical)
-    literal._language = language
-    literal._datatype = None
-    literal._value = lexical
-    literal._ill_typed = None
-    return literal
-
-
 def _decode_term(data: Any) -> Node:
     if type(data) is str:
-        return str.__new__(URIRef, data)
+        return iri(data)
     tag = data[0]
     if tag == "l" and len(data) == 2 and type(data[1]) is str:
         return text_literal(data[1], None)
@@ -283,14 +265,14 @@ def decode_file(data: bytes) -> ParsedFile | None:
         entry = json.loads(body)
         terms = [_decode_term(t) for t in entry["terms"]]
         graphs = []
-        for iri, numbers in entry["graphs"]:
-            if type(iri) is not str or len(numbers) % 3:
+        for name, numbers in entry["graphs"]:
+            if type(name) is not str or len(numbers) % 3:
                 return None
             row = [terms[n] for n in numbers]
             triples = tuple(zip(row[0::3], row[1::3], row[2::3], strict=True))
             if not all(isinstance(s, URIRef | BNode) and type(p) is URIRef for s, p, _o in triples):
                 return None
-            graphs.append((str.__new__(URIRef, iri), triples))
+            graphs.append((iri(name), triples))
         binds = []
         for prefix, namespace, override, replace in entry["binds"]:
             if not (
@@ -332,15 +314,8 @@ def cached_file(
     hit = kept_file(key)
     if hit is not None:
         return hit, key
-    records = _WarningRecords()
-    root = logging.getLogger()
-    root.addHandler(records)
-    try:
-        with diskcache.StderrWatch() as watch:
-            parsed = parse()
-    finally:
-        root.removeHandler(records)
-    if watch.written or records.seen:
+    parsed, quiet = built_quietly(parse)
+    if not quiet:
         return parsed, None
     try:
         if file_key(path) != key:
@@ -394,6 +369,20 @@ def write_union(graph: Graph, keys: Sequence[str]) -> None:
     """Keep ``graph``, the union of the parsed files kept under ``keys``, under
     :func:`union_key` of them."""
     write(union_key(keys), (graph, tuple(keys)))
+
+
+def built_quietly(build: Callable[[], T]) -> tuple[T, bool]:
+    """``build()``, and whether it ran quietly: wrote nothing to stderr and logged no warning
+    (a kept result would not repeat what it said)."""
+    records = _WarningRecords()
+    root = logging.getLogger()
+    root.addHandler(records)
+    try:
+        with diskcache.StderrWatch() as watch:
+            value = build()
+    finally:
+        root.removeHandler(records)
+    return value, not (watch.written or records.seen)
 
 
 class _WarningRecords(logging.Handler):

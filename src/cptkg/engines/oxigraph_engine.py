@@ -46,8 +46,6 @@ from cptkg.engines.base import (
     SelectResult,
     bind_query,
 )
-from cptkg.engines.oxigraph_terms import iri as iri  # re-exported
-from cptkg.engines.oxigraph_terms import plain_literal as plain_literal  # re-exported
 from cptkg.engines.oxigraph_terms import to_oxigraph as to_oxigraph  # re-exported
 from cptkg.engines.oxigraph_terms import to_rdflib
 from cptkg.engines.sparql_validation import SparqlOnly

@@ -9,25 +9,9 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Identifier
 
+from cptkg.trusted_terms import iri, text_literal
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def plain_literal(text: str) -> Literal:
-    """``Literal(text)`` (no language, no datatype), made without rdflib's checks of a
-    datatype and a language tag that a plain text does not have (a fifth of the time: query
-    results hold many)."""
-    literal = str.__new__(Literal, text)
-    literal._language = None
-    literal._datatype = None
-    literal._value = text
-    literal._ill_typed = None
-    return literal
-
-
-def iri(text: str) -> URIRef:
-    """``URIRef(text)`` for an IRI Oxigraph holds: already valid (Oxigraph checks every IRI
-    it stores), so rdflib's character check is skipped."""
-    return str.__new__(URIRef, text)
 
 
 def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
@@ -42,7 +26,7 @@ def to_rdflib(term: Any) -> URIRef | Literal | BNode | None:
             return Literal(term.value, lang=term.language)
         dt = term.datatype.value
         if dt == XSD_STRING:
-            return plain_literal(term.value)
+            return text_literal(term.value)
         return Literal(term.value, datatype=URIRef(dt))
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
