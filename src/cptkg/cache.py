@@ -31,6 +31,7 @@ from cptkg.diskcache import (
     distribution_versions,
     enabled,
     file_digest,
+    json_object,
     read_entry,
     write_entry,
 )
@@ -105,14 +106,8 @@ def result_key(
 def read(key: CacheKey) -> object | None:
     """The cached value for ``key``, or None (none, computed from other inputs, unreadable,
     or the cache bypassed)."""
-    data = read_entry(key.path)
-    if data is None:
-        return None
-    try:
-        entry = json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(entry, dict) or entry.get("inputs") != key.inputs:
+    entry = json_object(read_entry(key.path))
+    if entry is None or entry.get("inputs") != key.inputs:
         return None
     return entry.get("value")
 

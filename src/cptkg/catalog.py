@@ -193,13 +193,8 @@ def _header_key(lines: list[str], numbers: list[int]) -> str:
 
 def _kept_header(data: bytes | None) -> Header | None:
     """The header of a cache entry; None when there is none or it is not one."""
-    if data is None:
-        return None
-    try:
-        entry = json.loads(data)
-    except ValueError:
-        return None
-    if not isinstance(entry, dict):
+    entry = diskcache.json_object(data)
+    if entry is None:
         return None
     values, lines = entry.get("values"), entry.get("lines")
     if not isinstance(values, dict) or not isinstance(lines, dict):

@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 #: Set to a non-empty value other than 0 to neither read nor write any cache entry.
 ENV_NO_CACHE = "CPTKG_NO_CACHE"
@@ -109,6 +110,18 @@ def read_entry(path: Path) -> bytes | None:
         return path.read_bytes()
     except OSError:
         return None
+
+
+def json_object(data: bytes | None) -> dict[str, Any] | None:
+    """The JSON object an entry's bytes hold; None when there are none, they are not JSON or
+    not an object (a torn or foreign entry)."""
+    if data is None:
+        return None
+    try:
+        entry = json.loads(data)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 def write_entry(path: Path, data: bytes) -> bool:
