@@ -55,6 +55,16 @@ def _rows(result: object) -> list[tuple[object, ...]]:
     return result.rows
 
 
+def _forged_pickle(marker: Path) -> bytes:
+    """A pickle that, if loaded by a plain unpickler, runs ``touch marker``."""
+
+    class Payload:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    return pickle.dumps(Payload())
+
+
 def _small() -> Graph:
     g = Graph()
     g.add((URIRef(EX + "a"), URIRef(EX + "p"), Literal(1)))
@@ -214,12 +224,8 @@ def test_a_corrupt_or_foreign_graph_entry_is_ignored_and_never_run(project, cach
     (entry,) = _entries(cache_home, "graphs")
     marker = cache_home / "ran"
 
-    class Payload:
-        def __reduce__(self) -> tuple[object, tuple[str]]:
-            return (os.system, (f"touch {marker}",))
-
     good = entry.read_bytes()
-    for bad in (b"", good[: len(good) // 2], pickle.dumps(Payload()), pickle.dumps([1, 2])):
+    for bad in (b"", good[: len(good) // 2], _forged_pickle(marker), pickle.dumps([1, 2])):
         entry.write_bytes(bad)
         assert set(load_ontology()) == expected
         assert not marker.exists()
@@ -613,15 +619,11 @@ def test_a_corrupt_or_foreign_union_entry_is_ignored_and_never_run(project, cach
     (entry,) = _entries(cache_home, "graphs")
     marker = cache_home / "ran"
 
-    class Payload:
-        def __reduce__(self) -> tuple[object, tuple[str]]:
-            return (os.system, (f"touch {marker}",))
-
     good = entry.read_bytes()
     for bad in (
         b"",
         good[: len(good) // 2],
-        pickle.dumps(Payload()),
+        _forged_pickle(marker),
         pickle.dumps((Graph(), (1, 2))),  # another shape
         pickle.dumps((Graph(), ("a", "b"))),  # parsed files it is not kept for
         pickle.dumps(Graph()),
