@@ -1,6 +1,8 @@
 """The shapes compiled to SPARQL on Oxigraph report exactly what pySHACL reports: the same
 (focus node, path, source shape, severity) on the shipped graph, on every valid and invalid
-fixture (each with the shipped graph), and on a generated graph with seeded violations."""
+fixture (each with the shipped graph), and on a generated graph with seeded violations; and so
+the default engine's validation screened by them (:mod:`cptkg.shacl.screened`) is pySHACL's,
+every field of every finding, pySHACL running on the focus nodes with a result only."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from rdflib.namespace import SH
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import manifest_path_for
 from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
+from cptkg.shacl import screened
 from cptkg.shacl.compiler import compile_shapes
 from cptkg.shacl.pyshacl_runner import validate
 from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
@@ -60,8 +63,42 @@ def test_same_as_pyshacl_on_shipped_graph(shipped_union, shapes, ontology):
     assert compiled.notes == []
 
 
+def _everything(result):
+    """Everything each finding says, in report order."""
+    return [(*f.statement(), f.path_text, f.shape_text) for f in result.results]
+
+
+@pytest.fixture
+def pyshacl_runs(monkeypatch):
+    """The ``focus_nodes`` of every pySHACL run :func:`validate_screened` makes."""
+    runs = []
+
+    def spy(data, **kwargs):
+        runs.append(kwargs.get("focus_nodes"))
+        return validate(data, **kwargs)
+
+    monkeypatch.setattr(screened, "validate", spy)
+    return runs
+
+
+def _assert_screened_is_pyshacl(data, shapes, ontology, reference, runs):
+    """The default engine's validation equals pySHACL's whole-graph one in every field, and
+    pySHACL ran on exactly the focus nodes with a result (not at all without one)."""
+    found = screened.validate_screened(data, shapes, ontology)
+    assert _everything(found) == _everything(reference)
+    assert found.conforms == reference.conforms
+    assert found.report_graph.isomorphic(reference.report_graph)
+    flagged = {f.focus_node for f in reference.results}
+    if not flagged:
+        assert runs == []
+    elif all(screened.nameable_focus(n) for n in flagged):
+        assert runs == [sorted(flagged, key=str)]
+    else:
+        assert runs == [None]
+
+
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_same_as_pyshacl_on_fixture(fixture, shipped_union, shapes, ontology):
+def test_same_as_pyshacl_on_fixture(fixture, shipped_union, shapes, ontology, pyshacl_runs):
     compiled = _compiled(shipped_files() + [fixture], shapes, ontology)
     data = Graph()
     data += shipped_union
@@ -71,9 +108,13 @@ def test_same_as_pyshacl_on_fixture(fixture, shipped_union, shapes, ontology):
     assert compiled.result.conforms == reference.conforms
     if fixture.parent.name == "invalid":
         assert not compiled.result.conforms or compiled.result.results
+        assert reference.results
+    _assert_screened_is_pyshacl(data, shapes, ontology, reference, pyshacl_runs)
 
 
-def test_same_as_pyshacl_and_manifest_on_generated_graph(tmp_path, shipped_union, shapes, ontology):
+def test_same_as_pyshacl_and_manifest_on_generated_graph(
+    tmp_path, shipped_union, shapes, ontology, pyshacl_runs
+):
     res = generate_small(tmp_path, rate=0.2)
     compiled = _compiled(shipped_files() + [res.path], shapes, ontology)
     data = Graph()
@@ -81,6 +122,7 @@ def test_same_as_pyshacl_and_manifest_on_generated_graph(tmp_path, shipped_union
     data += union_graph(load_dataset([res.path], include_ontology=False))
     reference = validate(data, shapes=shapes, ontology=ontology)
     assert finding_keys(compiled.result) == finding_keys(reference)
+    _assert_screened_is_pyshacl(data, shapes, ontology, reference, pyshacl_runs)
     manifest = json.loads(manifest_path_for(res.path).read_text())["expected"]
     assert len(manifest) > 10
     assert finding_keys(compiled.result) == {

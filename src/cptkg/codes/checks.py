@@ -185,7 +185,13 @@ def code_triples(engine: Engine) -> CodeTriples:
 
 
 def check_engine(engine: Engine, *, on: dt.date | None = None) -> list[CodeProblem]:
-    """:func:`check_graph` on the graph held by ``engine`` (through :func:`code_triples`)."""
+    """:func:`check_graph` on the graph held by ``engine``: the rdflib engine's graph read
+    directly, any other engine's through :func:`code_triples`."""
+    if engine.name == "rdflib":
+        from cptkg.engines.rdflib_engine import RdflibEngine  # imported with such an engine
+
+        if isinstance(engine, RdflibEngine):
+            return check_graph(engine.graph, on=on)
     return check_graph(code_triples(engine), on=on)
 
 

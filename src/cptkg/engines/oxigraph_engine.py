@@ -134,6 +134,25 @@ class OxigraphEngine(SparqlOnly):
             raise
         return engine
 
+    @classmethod
+    def from_triples(
+        cls, *graphs: Iterable[tuple[Identifier, Identifier, Identifier]]
+    ) -> OxigraphEngine:
+        """An in-memory engine holding the triples of ``graphs`` (rdflib Graphs or lists of
+        triples) in its default graph, blank nodes keeping their ids; ValueError if Oxigraph
+        refuses a term, TypeError for one that is no RDF term."""
+        store = ox.Store()
+        terms: dict[Identifier, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+
+        def term(t: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+            found = terms.get(t)
+            if found is None:
+                found = terms[t] = to_oxigraph(t)
+            return found
+
+        store.extend([ox.Quad(term(s), term(p), term(o)) for g in graphs for s, p, o in g])  # type: ignore[arg-type]
+        return cls(store)
+
     def close(self) -> None:
         """Let go of the store (an on-disk store's lock is released once nothing else holds
         it); the engine cannot be used afterwards."""

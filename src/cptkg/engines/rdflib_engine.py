@@ -1,4 +1,5 @@
-"""The embedded engine: SPARQL 1.1 over an in-memory rdflib Graph, pySHACL for validation."""
+"""The embedded engine: SPARQL 1.1 over an in-memory rdflib Graph, pySHACL for validation
+(screened by the compiled shapes: :mod:`cptkg.shacl.screened`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from cptkg.load import (
 )
 from cptkg.namespaces import bind_prefixes
 from cptkg.paths import rdf_format
-from cptkg.sparql_cache import prepare_bound
 
 if TYPE_CHECKING:
     from cptkg.intake.context import ContextProvider
@@ -139,10 +139,12 @@ class RdflibEngine:
         *,
         on_note: NoteSink | None = None,
     ) -> ValidationResult:
-        """Validate the whole graph with pySHACL."""
-        from cptkg.shacl.pyshacl_runner import validate  # the report model: not for queries
+        """Validate the whole graph: pySHACL's findings, pySHACL running only on the focus
+        nodes the compiled shapes flag on an Oxigraph copy of the graph
+        (:func:`cptkg.shacl.screened.validate_screened`)."""
+        from cptkg.shacl.screened import validate_screened  # not for queries (start-up time)
 
-        return validate(self.graph, shapes=shapes, ontology=ontology)
+        return validate_screened(self.graph, shapes, ontology)
 
     def parallel_queries(self) -> int:
         """One: rdflib evaluates SPARQL in Python, holding the interpreter lock."""
@@ -157,6 +159,8 @@ class RdflibEngine:
 
     def query(self, sparql: str, bindings: dict[str, Identifier] | None = None) -> QueryOutcome:
         """Run ``sparql`` with ``bindings``; SELECT -> SelectResult, ASK -> bool, else Graph."""
+        from cptkg.sparql_cache import prepare_bound  # rdflib's SPARQL: not for validation
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

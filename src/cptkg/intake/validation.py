@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
@@ -41,7 +40,6 @@ from rdflib.term import Node
 from cptkg import paths as _paths
 from cptkg.codes.checks import RELEASE_NOT_IN_FORCE, CodeProblem, add_to_validation, check_graph
 from cptkg.codes.rdf import used_code_triples
-from cptkg.engines.oxigraph_engine import OxigraphEngine, to_oxigraph
 from cptkg.errors import InputError
 from cptkg.gc_tuning import fewer_collections
 from cptkg.intake.checks import (
@@ -59,10 +57,9 @@ from cptkg.intake.report import IntakeReport, Problem
 from cptkg.intake.schema import read_schema
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.namespaces import CPTKG, bind_prefixes
-from cptkg.shacl.compiler import compile_shapes
 from cptkg.shacl.pyshacl_runner import conforming_result, validate
 from cptkg.shacl.report import Finding, ValidationResult, short_name
-from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
+from cptkg.shacl.screened import flagged_focus_nodes
 
 #: Problems sort by severity within a policy.
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -153,41 +150,6 @@ def _union(*graphs: Graph) -> Graph:
     return out
 
 
-def oxigraph_copy(*graphs: Iterable[Triple]) -> OxigraphEngine:
-    """An in-memory :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine` holding the
-    triples of ``graphs`` (Graphs or lists of triples); ValueError if Oxigraph refuses a
-    term, TypeError for one that is no RDF term."""
-    store = ox.Store()
-    terms: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
-
-    def term(t: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        found = terms.get(t)
-        if found is None:
-            found = terms[t] = to_oxigraph(t)
-        return found
-
-    quads = [ox.Quad(term(s), term(p), term(o)) for g in graphs for s, p, o in g]
-    store.extend(quads)
-    return OxigraphEngine(store)
-
-
-def flagged_focus_nodes(
-    graphs: Sequence[Iterable[Triple]], focus: Sequence[URIRef], shapes: Graph, ontology: Graph
-) -> set[Node] | None:
-    """The focus nodes the shapes compiled to SPARQL report any result for, on an in-memory
-    Oxigraph copy of ``graphs`` and ``ontology``; None if a shape does not compile or Oxigraph
-    refuses a term of the data (then every focus node needs pySHACL)."""
-    try:
-        engine = oxigraph_copy(*graphs, ontology)
-    except (ValueError, TypeError, SyntaxError):
-        return None
-    if compile_shapes(shapes, subclass_closure(engine)).fallback:
-        return None
-    wanted = set(focus)
-    compiled = validate_engine(engine, shapes, ontology, progress=False)
-    return {f.focus_node for f in compiled.result.results if f.focus_node in wanted}
-
-
 def shacl_results(
     graphs: Sequence[Iterable[Triple]],
     focus: Sequence[URIRef],
@@ -196,15 +158,15 @@ def shacl_results(
     prefixes: Graph | None = None,
 ) -> ValidationResult:
     """pySHACL's validation of ``focus`` in the union of ``graphs`` (the new data and its
-    context, as Graphs or lists of triples), run only on the focus nodes the compiled shapes flag
-    (:func:`flagged_focus_nodes`); none flagged: a conforming result. ``prefixes`` holds the
-    namespace bindings findings are shown with."""
+    context, as Graphs or lists of triples), run only on the focus nodes the compiled shapes
+    flag (:func:`cptkg.shacl.screened.flagged_focus_nodes`); none flagged: a conforming
+    result. ``prefixes`` holds the namespace bindings findings are shown with."""
     data = Graph()
     for prefix, nsiri in (
         prefixes if prefixes is not None else bind_prefixes(Graph())
     ).namespaces():
         data.bind(prefix, nsiri, override=True, replace=True)
-    flagged = flagged_focus_nodes(graphs, focus, shapes, ontology)
+    flagged = flagged_focus_nodes(graphs, shapes, ontology, focus)
     if flagged is not None and not flagged:
         return conforming_result(data, shapes, ontology)
     for g in graphs:

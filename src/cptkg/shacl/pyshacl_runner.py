@@ -20,7 +20,6 @@ from rdflib.term import Node
 from cptkg.errors import CptkgError
 from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
 from cptkg.namespaces import bind_prefixes
-from cptkg.shacl.prepared_queries import prepared_queries
 from cptkg.shacl.report import ValidationResult, findings_from_report
 
 
@@ -39,6 +38,8 @@ def validate(
         ontology = load_ontology()
     import pyshacl
     from pyshacl.errors import ReportableRuntimeError, ShapeLoadError, ValidationFailure
+
+    from cptkg.shacl.prepared_queries import prepared_queries  # rdflib's SPARQL, like pyshacl
 
     kwargs: dict[str, Any] = {}
     if focus_nodes is not None:

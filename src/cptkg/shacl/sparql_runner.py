@@ -121,6 +121,7 @@ def validate_engine(
     grouped: bool = True,
     scan: bool = True,
     workers: int = 1,
+    fallback: bool = True,
 ) -> CompiledValidation:
     """Validate everything in ``engine`` (an :class:`~cptkg.engines.base.Engine`, in practice
     an :class:`~cptkg.engines.oxigraph_engine.OxigraphEngine`; the ontology must be loaded in
@@ -135,12 +136,17 @@ def validate_engine(
     the others by their queries. With ``workers`` > 1 up to that many queries run at once
     (threads: an engine that evaluates queries outside Python's global interpreter lock, as
     Oxigraph does, then uses that many cores), while the scan runs in the calling thread; the
-    findings do not depend on it (they are sorted)."""
+    findings do not depend on it (they are sorted). Without ``fallback``, shapes that do not
+    compile raise :class:`~cptkg.shacl.compiler.NotCompilable` (naming the first) before any
+    query runs, instead of going to pySHACL."""
     start = time.perf_counter()
     if shapes is None:
         shapes = load_shapes()
     subclasses = subclass_closure(engine)
     compiled = compile_shapes(shapes, subclasses, dialect)
+    if compiled.fallback and not fallback:
+        root, reason = next(iter(compiled.fallback.items()))
+        raise NotCompilable(f"{root}: {reason}")
     scanned: list[Check] = []
     if scan and isinstance(engine, QuadSource):
         scanned = [c for c in compiled.checks if scannable(c, compiled)]

@@ -1,0 +1,93 @@
+"""pySHACL's findings at about the cost of the compiled shapes: the shapes compiled to SPARQL
+(:mod:`cptkg.shacl.compiler`) run on an in-memory Oxigraph copy of the data and name the focus
+nodes with any result; pySHACL, the reference validator, then validates those focus nodes only,
+so every finding reported is pySHACL's own. A graph the compiled shapes find nothing in gets
+the conforming report pySHACL gives (:func:`cptkg.shacl.pyshacl_runner.conforming_result`)
+without pySHACL running at all.
+
+The screen stands aside, and pySHACL validates every focus node, whenever it could miss
+something: a shape that does not compile (the compiler's fallback), shapes with ``sh:rule``
+(pySHACL applies rules to the data before validating it; the compiled shapes do not), a term
+Oxigraph refuses, a compiled query the store cannot run, and a flagged focus node that pySHACL's
+``focus_nodes`` option cannot name (a blank node, or an IRI pySHACL would read as a CURIE).
+
+That the compiled shapes flag exactly the focus nodes pySHACL reports is tested on every
+fixture, on the W3C SHACL tests and on generated graphs (``tests/test_shacl_compiled.py``,
+``tests/test_shacl_screened.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from cptkg.engines.base import QueryError
+from cptkg.engines.oxigraph_engine import OxigraphEngine
+from cptkg.load import load_ontology, load_shapes
+from cptkg.shacl.compiler import NotCompilable
+from cptkg.shacl.pyshacl_runner import conforming_result, validate
+from cptkg.shacl.report import ValidationResult
+from cptkg.shacl.sparql_runner import validate_engine
+
+Triple = tuple[Node, Node, Node]
+
+#: IRIs pySHACL's ``focus_nodes`` option takes as they are (it reads any other text as a CURIE).
+_FOCUS_SCHEMES = ("http:", "https:", "urn:", "file:")
+
+
+def nameable_focus(node: Node) -> bool:
+    """Whether pySHACL's ``focus_nodes`` option can name ``node``: an IRI whose scheme it
+    does not read as a CURIE prefix."""
+    return isinstance(node, URIRef) and str(node).lower().startswith(_FOCUS_SCHEMES)
+
+
+def flagged_focus_nodes(
+    graphs: Sequence[Iterable[Triple]],
+    shapes: Graph,
+    ontology: Graph,
+    focus: Sequence[Node] | None = None,
+) -> set[Node] | None:
+    """The focus nodes (among ``focus``, default: all) the shapes compiled to SPARQL report any
+    result for, on an in-memory Oxigraph copy of ``graphs`` (Graphs or lists of triples) and
+    ``ontology``; None when the screen cannot stand for pySHACL (see the module's docstring)."""
+    if (None, SH.rule, None) in shapes:
+        return None
+    try:
+        engine = OxigraphEngine.from_triples(*graphs, ontology)
+    except (ValueError, TypeError, SyntaxError):
+        return None
+    try:
+        compiled = validate_engine(
+            engine,
+            shapes,
+            ontology,
+            progress=False,
+            workers=engine.parallel_queries(),
+            fallback=False,
+        )
+    except (NotCompilable, QueryError):
+        return None
+    flagged = {f.focus_node for f in compiled.result.results}
+    if focus is not None:
+        flagged &= set(focus)
+    return flagged
+
+
+def validate_screened(
+    data: Graph, shapes: Graph | None = None, ontology: Graph | None = None
+) -> ValidationResult:
+    """pySHACL's validation of every focus node of ``data`` against ``shapes`` (default: the
+    shipped shapes) with ``ontology`` (default: the shipped one), run on the focus nodes the
+    compiled shapes flag only (:func:`flagged_focus_nodes`): the same findings as
+    :func:`cptkg.shacl.pyshacl_runner.validate` on the whole graph."""
+    shapes = shapes if shapes is not None else load_shapes()
+    ontology = ontology if ontology is not None else load_ontology()
+    flagged = flagged_focus_nodes([data], shapes, ontology)
+    if flagged is None or not all(nameable_focus(n) for n in flagged):
+        return validate(data, shapes=shapes, ontology=ontology)
+    if not flagged:
+        return conforming_result(data, shapes, ontology)
+    return validate(data, shapes=shapes, ontology=ontology, focus_nodes=sorted(flagged, key=str))

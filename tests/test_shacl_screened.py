@@ -1,0 +1,120 @@
+"""The screen (:mod:`cptkg.shacl.screened`) stands aside, and pySHACL validates the whole graph,
+whenever the compiled shapes could miss a finding: shapes with ``sh:rule``, a shape that does
+not compile, a term Oxigraph refuses, a flagged blank node or an IRI pySHACL would read as a
+CURIE. In every case the findings are pySHACL's. (Its equality with pySHACL on every fixture
+and a generated graph is tested in ``test_shacl_compile.py``.)"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from cptkg.shacl import screened
+from cptkg.shacl.pyshacl_runner import validate
+
+PREFIXES = """
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+"""
+
+#: Every ex:C has exactly one ex:name.
+NAME_SHAPE = """
+ex:NameShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:maxCount 1 ] .
+"""
+
+
+def _graph(text: str) -> Graph:
+    return Graph().parse(data=PREFIXES + text, format="turtle")
+
+
+@pytest.fixture
+def pyshacl_runs(monkeypatch):
+    """The ``focus_nodes`` of every pySHACL run :func:`validate_screened` makes."""
+    runs = []
+
+    def spy(data, **kwargs):
+        runs.append(kwargs.get("focus_nodes"))
+        return validate(data, **kwargs)
+
+    monkeypatch.setattr(screened, "validate", spy)
+    return runs
+
+
+def _same_as_pyshacl(data: Graph, shapes: Graph):
+    found = screened.validate_screened(data, shapes, Graph())
+    reference = validate(data, shapes=shapes, ontology=Graph())
+    assert [f.statement() for f in found.results] == [f.statement() for f in reference.results]
+    assert found.conforms == reference.conforms
+    assert found.report_graph.isomorphic(reference.report_graph)
+    return found
+
+
+def test_conforming_graph_never_runs_pyshacl(pyshacl_runs):
+    data = _graph('ex:a a ex:C ; ex:name "A" .')
+    found = _same_as_pyshacl(data, _graph(NAME_SHAPE))
+    assert found.conforms and found.results == []
+    assert pyshacl_runs == []
+
+
+def test_pyshacl_runs_on_the_flagged_focus_nodes_only(pyshacl_runs):
+    data = _graph('ex:a a ex:C . ex:b a ex:C ; ex:name "B" . ex:c a ex:C ; ex:name "C1", "C2" .')
+    found = _same_as_pyshacl(data, _graph(NAME_SHAPE))
+    assert {str(f.focus_node) for f in found.results} == {
+        "http://example.org/a",
+        "http://example.org/c",
+    }
+    assert pyshacl_runs == [[URIRef("http://example.org/a"), URIRef("http://example.org/c")]]
+
+
+def test_rules_make_pyshacl_validate_everything(pyshacl_runs):
+    # the rule gives every ex:C a second ex:name: a violation only pySHACL's rules produce
+    shapes = _graph(
+        NAME_SHAPE
+        + "ex:NameShape sh:rule [ a sh:TripleRule ; sh:subject sh:this ; sh:predicate ex:name ;"
+        ' sh:object "inferred" ] .'
+    )
+    found = _same_as_pyshacl(_graph('ex:a a ex:C ; ex:name "A" .'), shapes)
+    assert not found.conforms
+    assert pyshacl_runs == [None]
+
+
+def test_shape_that_does_not_compile_makes_pyshacl_validate_everything(pyshacl_runs):
+    shapes = _graph(
+        NAME_SHAPE + "ex:ClosedShape a sh:NodeShape ; sh:targetClass ex:C ; sh:closed true ;"
+        " sh:ignoredProperties ( <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ) ."
+    )
+    found = _same_as_pyshacl(_graph('ex:a a ex:C ; ex:name "A" ; ex:other 1 .'), shapes)
+    assert {str(f.source_shape) for f in found.results} == {"http://example.org/ClosedShape"}
+    assert pyshacl_runs == [None]
+
+
+def test_flagged_blank_node_makes_pyshacl_validate_everything(pyshacl_runs):
+    found = _same_as_pyshacl(_graph("[] a ex:C ."), _graph(NAME_SHAPE))
+    assert len(found.results) == 1
+    assert pyshacl_runs == [None]
+
+
+def test_flagged_iri_pyshacl_would_read_as_a_curie_makes_it_validate_everything(pyshacl_runs):
+    found = _same_as_pyshacl(_graph("<tag:example.org,2026:a> a ex:C ."), _graph(NAME_SHAPE))
+    assert [str(f.focus_node) for f in found.results] == ["tag:example.org,2026:a"]
+    assert pyshacl_runs == [None]
+
+
+def test_term_oxigraph_refuses_makes_pyshacl_validate_everything(pyshacl_runs):
+    data = _graph('ex:a a ex:C ; ex:name "A" .')
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rdflib warns about the space, and keeps the IRI
+        data.add((URIRef("http://example.org/a b"), URIRef("http://example.org/p"), Literal("x")))
+    assert screened.flagged_focus_nodes([data], _graph(NAME_SHAPE), Graph()) is None
+    _same_as_pyshacl(data, _graph(NAME_SHAPE))
+    assert pyshacl_runs == [None]
+
+
+def test_nameable_focus():
+    assert screened.nameable_focus(URIRef("https://w3id.org/cptkg/kg/payer-aetna"))
+    assert screened.nameable_focus(URIRef("urn:uuid:1"))
+    assert not screened.nameable_focus(URIRef("tag:example.org,2026:a"))
