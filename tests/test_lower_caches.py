@@ -1,6 +1,7 @@
 """The caches a result-cache miss still profits from never serve a stale or foreign entry:
-prepared SPARQL queries (cptkg.sparql_cache) and parsed graphs (cptkg.graph_cache). One byte
-changed in a query text, a data file, a shape or the ontology gives the new answer; a corrupt
+prepared SPARQL queries (cptkg.sparql_cache), parsed graphs (cptkg.graph_cache) and compiled
+shapes (cptkg.shacl.compiled_cache). One byte changed in a query text, a data file, a shape or
+the ontology gives the new answer; a corrupt
 or forged entry is ignored and replaced; ``CPTKG_NO_CACHE=1`` writes nothing."""
 
 from __future__ import annotations
@@ -702,3 +703,95 @@ def test_a_source_file_changed_while_it_is_parsed_is_not_kept(project, cache_hom
     parsed, key = graph_cache.cached_file(path, parse)
     assert key is None and parsed.graphs
     assert _entries(cache_home, "parsed") == []
+
+
+# ------------------------------------------------------------------ compiled shapes
+def _compilation(compiled: object) -> tuple[object, ...]:
+    """Everything a compilation holds but the shapes graph."""
+    from cptkg.shacl.compiler import CompiledShapes
+
+    assert isinstance(compiled, CompiledShapes)
+    return (
+        compiled.checks,
+        [(g.target, g.checks, g.sparql) for g in compiled.groups],
+        compiled.single,
+        compiled.fallback,
+        compiled.targets,
+        compiled.dialect,
+    )
+
+
+@pytest.fixture
+def hierarchy() -> dict[URIRef, set[URIRef]]:
+    """The class hierarchy of the shipped graph."""
+    from cptkg.engines.oxigraph_engine import OxigraphEngine
+    from cptkg.shacl.sparql_runner import subclass_closure
+
+    return subclass_closure(OxigraphEngine.from_triples(load_union()))
+
+
+def test_kept_compilation_is_a_fresh_one(cache_home, hierarchy):
+    from cptkg.shacl.compiled_cache import cached_compile
+    from cptkg.shacl.compiler import DIALECT_LATERAL, DIALECT_STANDARD, compile_shapes
+
+    shapes = load_shapes()
+    for dialect in (DIALECT_LATERAL, DIALECT_STANDARD):
+        fresh = compile_shapes(shapes, hierarchy, dialect)
+        assert _compilation(cached_compile(shapes, hierarchy, dialect)) == _compilation(fresh)
+        kept = cached_compile(shapes, hierarchy, dialect)  # read back
+        assert _compilation(kept) == _compilation(fresh)
+        assert kept.shapes is shapes
+        # the groups hold the very checks of the list, as a compilation does
+        listed = {id(c) for c in kept.checks}
+        assert all(id(c) in listed for g in kept.groups for c in g.checks)
+    assert len(_entries(cache_home, "compiled")) == 2
+
+
+def test_changed_shapes_or_hierarchy_are_compiled_again(cache_home, hierarchy):
+    from cptkg.shacl.compiled_cache import cached_compile
+    from cptkg.shacl.compiler import DIALECT_LATERAL, compile_shapes
+
+    shapes = load_shapes()  # a new graph each call: changing it changes no other test's
+    before = cached_compile(shapes, hierarchy, DIALECT_LATERAL)
+    count = next(iter(shapes.subject_objects(SH.maxCount)))
+    shapes.set((count[0], SH.maxCount, Literal(int(count[1]) + 5)))
+    after = cached_compile(shapes, hierarchy, DIALECT_LATERAL)
+    assert _compilation(after) == _compilation(compile_shapes(shapes, hierarchy, DIALECT_LATERAL))
+    assert _compilation(after) != _compilation(before)
+    fewer = {cls: set() for cls in hierarchy}  # no subclasses: sh:class checks differ
+    assert _compilation(cached_compile(shapes, fewer, DIALECT_LATERAL)) == _compilation(
+        compile_shapes(shapes, fewer, DIALECT_LATERAL)
+    )
+    assert len(_entries(cache_home, "compiled")) == 3
+
+
+def test_corrupt_or_forged_compilation_is_ignored_and_replaced(cache_home, hierarchy):
+    from cptkg.shacl.compiled_cache import cached_compile
+    from cptkg.shacl.compiler import DIALECT_LATERAL, compile_shapes
+
+    shapes = load_shapes()
+    expected = _compilation(compile_shapes(shapes, hierarchy, DIALECT_LATERAL))
+    cached_compile(shapes, hierarchy, DIALECT_LATERAL)
+    [entry] = _entries(cache_home, "compiled")
+    good = entry.read_bytes()
+    marker = cache_home / "ran"
+    for bad in (
+        b"",
+        good[: len(good) // 2],
+        _forged_pickle(marker),
+        pickle.dumps({"checks": [1, 2], "groups": [], "single": [], "fallback": [], "targets": []}),
+        pickle.dumps(Graph()),  # a class an entry may not name
+    ):
+        entry.write_bytes(bad)
+        assert _compilation(cached_compile(shapes, hierarchy, DIALECT_LATERAL)) == expected
+        assert not marker.exists()
+        assert entry.read_bytes() != bad  # replaced
+
+
+def test_no_cache_keeps_no_compilation(cache_home, hierarchy, monkeypatch):
+    from cptkg.shacl.compiled_cache import cached_compile
+    from cptkg.shacl.compiler import DIALECT_LATERAL
+
+    monkeypatch.setenv("CPTKG_NO_CACHE", "1")
+    cached_compile(load_shapes(), hierarchy, DIALECT_LATERAL)
+    assert _entries(cache_home, "compiled") == []

@@ -20,6 +20,7 @@ from cptkg.engines.base import Engine, SelectResult
 from cptkg.load import load_ontology, load_shapes
 from cptkg.namespaces import bind_prefixes
 from cptkg.progress import Progress
+from cptkg.shacl.compiled_cache import cached_compile
 from cptkg.shacl.compiler import (
     DIALECT_LATERAL,
     TARGET_PREDICATES,
@@ -29,7 +30,6 @@ from cptkg.shacl.compiler import (
     CompiledShapes,
     Compiler,
     NotCompilable,
-    compile_shapes,
     group_checks,
     violation_query,
 )
@@ -143,7 +143,7 @@ def validate_engine(
     if shapes is None:
         shapes = load_shapes()
     subclasses = subclass_closure(engine)
-    compiled = compile_shapes(shapes, subclasses, dialect)
+    compiled = cached_compile(shapes, subclasses, dialect)
     if compiled.fallback and not fallback:
         root, reason = next(iter(compiled.fallback.items()))
         raise NotCompilable(f"{root}: {reason}")
