@@ -41,7 +41,6 @@ from cptkg.shacl.report import (
     shape_text,
     short_name,
 )
-from cptkg.shacl.scan import QuadSource, scan_checks, scannable
 
 T = TypeVar("T")
 
@@ -148,8 +147,12 @@ def validate_engine(
         root, reason = next(iter(compiled.fallback.items()))
         raise NotCompilable(f"{root}: {reason}")
     scanned: list[Check] = []
-    if scan and isinstance(engine, QuadSource):
-        scanned = [c for c in compiled.checks if scannable(c, compiled)]
+    if scan:
+        from cptkg.shacl.scan import QuadSource, scannable  # not for a graph queried only
+
+        if isinstance(engine, QuadSource):
+            scanned = [c for c in compiled.checks if scannable(c, compiled)]
+    if scanned:
         chosen = {id(c) for c in scanned}
         rest = [c for c in compiled.checks if id(c) not in chosen]
         compiled.groups, compiled.single = group_checks(rest, compiled.dialect)
@@ -167,8 +170,9 @@ def validate_engine(
     ]
     spent: list[float] = []  # each task's CPU time, in its own thread
     tasks = [partial(_timed, task, spent) for task in tasks]
-    # the scan holds the calling thread: the queries get the other workers
-    threads = workers - 1 if scanned else workers
+    # the scan holds the calling thread: the queries get the other workers (without a scan,
+    # one worker is the calling thread itself)
+    threads = workers - 1 if scanned else (workers if workers > 1 else 0)
     pool = ThreadPoolExecutor(max_workers=threads) if threads >= 1 and tasks else None
     with Progress("validate", total=len(tasks) + 1, unit="queries") as bar:
         if not progress:
@@ -177,7 +181,11 @@ def validate_engine(
         pending = [pool.submit(task) for task in tasks] if pool is not None else []
         try:
             scan_start = time.thread_time()
-            rows, queries = scan_checks(engine, compiled, scanned, subclasses)  # type: ignore[arg-type]
+            rows, queries = [], 0
+            if scanned:
+                from cptkg.shacl.scan import scan_checks
+
+                rows, queries = scan_checks(engine, compiled, scanned, subclasses)  # type: ignore[arg-type]
             scan_seconds = time.thread_time() - scan_start
             for check, row in rows:
                 findings.append(_check_finding(check, row, shapes, ns))
