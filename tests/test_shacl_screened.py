@@ -118,3 +118,102 @@ def test_nameable_focus():
     assert screened.nameable_focus(URIRef("https://w3id.org/cptkg/kg/payer-aetna"))
     assert screened.nameable_focus(URIRef("urn:uuid:1"))
     assert not screened.nameable_focus(URIRef("tag:example.org,2026:a"))
+
+
+# ------------------------------------------------------------------ Oxigraph's canonical literals
+#: ex:n is one xsd:positiveInteger, ex:m one value, ex:s one of at most three characters.
+VALUE_SHAPES = """
+ex:ValueShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:n ; sh:maxCount 1 ; sh:datatype xsd:positiveInteger ] ;
+    sh:property [ sh:path ex:m ; sh:maxCount 1 ] ;
+    sh:property [ sh:path ex:s ; sh:maxCount 1 ; sh:maxLength 3 ] .
+"""
+#: ex:code is one of a list.
+LIST_SHAPES = """
+ex:ListShape a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:code ; sh:in ( "5"^^xsd:positiveInteger "6"^^xsd:positiveInteger ) ] .
+"""
+
+
+@pytest.mark.parametrize(
+    ("data", "shapes", "reason"),
+    [
+        # Oxigraph cannot tell an xsd:integer from the xsd:positiveInteger required
+        ("ex:a a ex:C ; ex:n 5 .", VALUE_SHAPES, "must be"),
+        ('ex:a a ex:C ; ex:n "5"^^xsd:nonNegativeInteger .', VALUE_SHAPES, "must be"),
+        # "1.50" (four characters) is stored as "1.5"
+        ('ex:a a ex:C ; ex:s "1.50"^^xsd:decimal .', VALUE_SHAPES, "writes"),
+        # two values in rdflib, one in Oxigraph
+        ('ex:a a ex:C ; ex:m 1, "1"^^xsd:positiveInteger .', VALUE_SHAPES, "one"),
+        ('ex:a a ex:C ; ex:s "1", "1"^^xsd:string .', VALUE_SHAPES, "one"),
+        # the list's "5"^^xsd:positiveInteger is "5"^^xsd:integer in the copy
+        ("ex:a a ex:C ; ex:code 5 .", LIST_SHAPES, "constant"),
+    ],
+)
+def test_canonical_literals_that_could_hide_a_finding_make_pyshacl_validate_everything(
+    data, shapes, reason, pyshacl_runs
+):
+    from cptkg.shacl.literal_fidelity import hiding_reason
+
+    graph, shapes_graph = _graph(data), _graph(shapes)
+    found = hiding_reason([graph], shapes_graph)
+    assert found is not None and reason in found
+    result = _same_as_pyshacl(graph, shapes_graph)
+    assert result.results  # a finding the copy would not show
+    assert pyshacl_runs == [None]
+
+
+@pytest.mark.parametrize(
+    ("shapes", "reason"),
+    [
+        (
+            "ex:S a sh:NodeShape ; sh:targetClass ex:C ;"
+            " sh:property [ sh:path ex:n ; sh:in ( 5 ) ] .",
+            "with http://www.w3.org/ns/shacl#in",
+        ),
+        (
+            "ex:S a sh:NodeShape ; sh:targetClass ex:C ;"
+            " sh:property [ sh:path ( ex:n ) ; sh:minCount 1 ] .",
+            "complex path",
+        ),
+        (
+            "ex:S a sh:NodeShape ; sh:targetObjectsOf ex:n ; sh:nodeKind sh:Literal .",
+            "targetObjectsOf",
+        ),
+        (
+            "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select "
+            '"SELECT $this WHERE { $this ex:n ?v . FILTER (datatype(?v) = xsd:integer) }" ] .',
+            "names",
+        ),
+        (
+            "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [ sh:select "
+            '"SELECT $this WHERE { $this ?p ?v . FILTER (datatype(?v) = xsd:integer) }" ] .',
+            "variable predicate",
+        ),
+    ],
+)
+def test_shapes_reading_retyped_integers_otherwise_than_by_value_stand_the_screen_aside(
+    shapes, reason
+):
+    from cptkg.shacl.literal_fidelity import hiding_reason
+
+    data = _graph('ex:a a ex:C ; ex:n "5"^^xsd:positiveInteger .')
+    found = hiding_reason([data], _graph(shapes))
+    assert found is not None and reason in found
+    # the constraints on values agree on the copy: the screen stands
+    values = _graph(
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:n ; sh:maxCount 1 ;"
+        " sh:datatype xsd:positiveInteger ; sh:minInclusive 1 ] ."
+    )
+    assert hiding_reason([data], values) is None
+
+
+def test_the_shipped_graph_is_screened(pyshacl_runs):
+    from cptkg.load import load_ontology, load_shapes, load_union
+    from cptkg.shacl.literal_fidelity import hiding_reason
+
+    data, shapes, ontology = load_union(include_ontology=True), load_shapes(), load_ontology()
+    assert hiding_reason([data, ontology], shapes) is None
+    assert screened.flagged_focus_nodes([data], shapes, ontology) == set()
+    assert screened.validate_screened(data, shapes, ontology).conforms
+    assert pyshacl_runs == []

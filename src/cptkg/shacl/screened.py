@@ -8,8 +8,10 @@ without pySHACL running at all.
 The screen stands aside, and pySHACL validates every focus node, whenever it could miss
 something: a shape that does not compile (the compiler's fallback), shapes with ``sh:rule``
 (pySHACL applies rules to the data before validating it; the compiled shapes do not), a term
-Oxigraph refuses, a compiled query the store cannot run, and a flagged focus node that pySHACL's
-``focus_nodes`` option cannot name (a blank node, or an IRI pySHACL would read as a CURIE).
+Oxigraph refuses, a literal Oxigraph stores in a canonical form the compiled shapes could judge
+otherwise than pySHACL judges the literal as written (:mod:`cptkg.shacl.literal_fidelity`), a
+compiled query the store cannot run, and a flagged focus node that pySHACL's ``focus_nodes``
+option cannot name (a blank node, or an IRI pySHACL would read as a CURIE).
 
 That the compiled shapes flag exactly the focus nodes pySHACL reports is tested on every
 fixture, on the W3C SHACL tests and on generated graphs (``tests/test_shacl_compiled.py``,
@@ -28,6 +30,7 @@ from cptkg.engines.base import QueryError
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.load import load_ontology, load_shapes
 from cptkg.shacl.compiler import NotCompilable
+from cptkg.shacl.literal_fidelity import hiding_reason
 from cptkg.shacl.pyshacl_runner import conforming_result, validate
 from cptkg.shacl.report import ValidationResult
 from cptkg.shacl.sparql_runner import validate_engine
@@ -62,8 +65,11 @@ def flagged_focus_nodes(
     ``ontology``; None when the screen cannot stand for pySHACL (see the module's docstring)."""
     if (None, SH.rule, None) in shapes:
         return None
+    triples = [t for g in (*graphs, ontology) for t in g]  # rdflib's iteration, once
     try:
-        engine = OxigraphEngine.from_triples(*graphs, ontology)
+        if hiding_reason([triples], shapes) is not None:
+            return None
+        engine = OxigraphEngine.from_triples(triples)
     except (ValueError, TypeError, SyntaxError):
         return None
     size = len(engine.store)
