@@ -18,6 +18,7 @@ from cptkg.generate import manifest_path_for
 from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
 from cptkg.shacl import screened
 from cptkg.shacl.compiler import compile_shapes
+from cptkg.shacl.literal_fidelity import hiding_reason
 from cptkg.shacl.pyshacl_runner import validate
 from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
 from scale_helpers import finding_keys, generate_small
@@ -83,13 +84,16 @@ def pyshacl_runs(monkeypatch):
 
 def _assert_screened_is_pyshacl(data, shapes, ontology, reference, runs):
     """The default engine's validation equals pySHACL's whole-graph one in every field, and
-    pySHACL ran on exactly the focus nodes with a result (not at all without one)."""
+    pySHACL ran on exactly the focus nodes with a result (not at all without one), or on the
+    whole graph where Oxigraph's canonical literals could hide a finding."""
     found = screened.validate_screened(data, shapes, ontology)
     assert _everything(found) == _everything(reference)
     assert found.conforms == reference.conforms
     assert found.report_graph.isomorphic(reference.report_graph)
     flagged = {f.focus_node for f in reference.results}
-    if not flagged:
+    if hiding_reason([data, ontology], shapes) is not None:
+        assert runs == [None]  # Oxigraph's canonical literals could hide a finding
+    elif not flagged:
         assert runs == []
     elif all(screened.nameable_focus(n) for n in flagged):
         assert runs == [sorted(flagged, key=str)]

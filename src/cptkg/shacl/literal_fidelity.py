@@ -12,13 +12,12 @@ datatype or identity.
 answers conservatively (a reason whenever it cannot rule it out), and
 :mod:`cptkg.shacl.screened` lets pySHACL validate the whole graph when it gives one:
 
-* a literal of the data, or a constant of ``sh:in`` / ``sh:hasValue``, whose lexical form
-  Oxigraph changes, or such a constant whose datatype it changes;
-* a literal whose datatype Oxigraph changes (an integer-derived one) reached by anything but a
-  plain property path whose shapes read values only (counts, ranges, ``sh:lessThan``, a
-  ``sh:datatype`` equal to the literal's, ``sh:nodeKind``, ``sh:class``), or named by a
-  SHACL-SPARQL constraint, or a target, ``sh:equals`` / ``sh:disjoint`` of another shape;
-  or two values of one subject and property that Oxigraph makes one;
+* a constant of ``sh:in`` / ``sh:hasValue`` Oxigraph rewrites (its lexical form or datatype);
+* a literal of the data Oxigraph rewrites, reached by anything but a plain property path whose
+  shapes read values only (counts, ranges, ``sh:lessThan``, ``sh:datatype``, ``sh:nodeKind``,
+  ``sh:class``: a rewritten literal keeps its value and its well-formedness), or on a property
+  a SHACL-SPARQL constraint names, or a target, ``sh:equals`` / ``sh:disjoint`` of a shape;
+* two values of one subject and property that Oxigraph makes one;
 * a ``sh:datatype`` of the integer family (``xsd:integer`` and its derived types) on a path
   whose values include an integer of another datatype (Oxigraph cannot tell them apart:
   ``"5"^^xsd:integer`` where ``xsd:positiveInteger`` is required), or on a complex path or a
@@ -135,25 +134,25 @@ def hiding_reason(graphs: Iterable[Iterable[Triple]], shapes: Graph) -> str | No
     )
     canonical = dict(zip(typed, canonical_forms(typed), strict=True))
     plain = str(XSD.string)
-    retyped: dict[Literal, tuple[str, str]] = {}
-    for lit, (lexical, datatype) in canonical.items():
-        if lexical != str(lit):
-            return f"Oxigraph writes {lit.n3()} as {lexical!r}"
-        if datatype != str(lit.datatype):
-            retyped[lit] = (lexical, datatype)
+    rewritten = {
+        lit
+        for lit, (lexical, datatype) in canonical.items()
+        if lexical != str(lit) or datatype != str(lit.datatype)
+    }
     for lit in constants:
-        if lit in retyped:  # "5"^^xsd:positiveInteger in sh:in would take "5"^^xsd:integer
-            return f"Oxigraph makes the constant {lit.n3()} an {retyped[lit][1]}"
+        if lit in rewritten:  # "5"^^xsd:positiveInteger in sh:in would take "5"^^xsd:integer
+            lexical, datatype = canonical[lit]
+            return f'Oxigraph makes the constant {lit.n3()} "{lexical}"^^<{datatype}>'
     for (s, p), lits in by_pair.items():
         if len(lits) > 1 and len(
             {canonical.get(lit, (str(lit), plain)) for lit in lits}  # "a" is "a"^^xsd:string
         ) < len(lits):
             return f"Oxigraph makes two values of {s.n3()} {p.n3()} one"
-    retyped_paths = {p for p, lits in by_predicate.items() if any(lit in retyped for lit in lits)}
+    rewritten_paths = {p for p, lits in by_predicate.items() if lits & rewritten}
     reason = _integer_datatypes(shapes, by_predicate)
-    if reason is not None or not retyped_paths:
+    if reason is not None or not rewritten_paths:
         return reason
-    return _retyped_paths_read_by_value(shapes, retyped_paths)
+    return _read_by_value_only(shapes, rewritten_paths)
 
 
 def _integer_datatypes(shapes: Graph, by_predicate: dict[Node, set[Literal]]) -> str | None:
@@ -169,19 +168,21 @@ def _integer_datatypes(shapes: Graph, by_predicate: dict[Node, set[Literal]]) ->
     return None
 
 
-def _retyped_paths_read_by_value(shapes: Graph, paths: set[Node]) -> str | None:
+def _read_by_value_only(shapes: Graph, paths: set[Node]) -> str | None:
+    """Why a shape might read the literals Oxigraph rewrites on ``paths`` otherwise than by
+    their values, or None."""
     for shape, path in shapes.subject_objects(SH.path):
         if isinstance(path, BNode) and _path_iris(shapes, path) & paths:
-            return f"retyped integers on the complex path of {shape.n3()}"
+            return f"literals Oxigraph rewrites on the complex path of {shape.n3()}"
         if path in paths:
             extra = set(shapes.predicates(shape)) - VALUE_ONLY
             if extra:
                 names = ", ".join(sorted(str(e) for e in extra))
-                return f"{shape.n3()} reads retyped integers of {path.n3()} with {names}"
+                return f"{shape.n3()} reads literals Oxigraph rewrites on {path.n3()} with {names}"
     for predicate in (SH.targetObjectsOf, SH.targetSubjectsOf, SH.equals, SH.disjoint):
         for _shape, named in shapes.subject_objects(predicate):
             if named in paths:
-                return f"{named.n3()} holds retyped integers and is a {predicate.n3()}"
+                return f"{named.n3()} holds literals Oxigraph rewrites and is a {predicate.n3()}"
     texts = [str(t) for p in (SH.select, SH.ask) for t in shapes.objects(None, p)]
     for text in texts:
         body = text[text.find("{") :]
@@ -190,5 +191,7 @@ def _retyped_paths_read_by_value(shapes: Graph, paths: set[Node]) -> str | None:
         for path in paths:
             local = re.split(r"[#/:]", str(path))[-1]
             if str(path) in text or (local and re.search(rf"\b{re.escape(local)}\b", text)):
-                return f"a SHACL-SPARQL constraint names {path.n3()}, which holds retyped integers"
+                return (
+                    f"a SHACL-SPARQL constraint names {path.n3()}, with literals Oxigraph rewrites"
+                )
     return None
