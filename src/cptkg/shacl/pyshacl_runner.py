@@ -28,10 +28,13 @@ def validate(
     shapes: Graph | None = None,
     ontology: Graph | None = None,
     focus_nodes: Sequence[Node] | None = None,
+    only_focus: Sequence[Node] | None = None,
 ) -> ValidationResult:
     """Validate ``data`` against ``shapes`` (default: the shipped shapes) with ``ontology``
     (default: the shipped ontology) as class hierarchy. ``focus_nodes`` restricts validation
-    to those nodes. The data graph is not modified."""
+    to those nodes (pySHACL's option: it also skips nested shapes on values it does not list);
+    ``only_focus`` validates the whole graph and reports the results of those focus nodes
+    only. The data graph is not modified."""
     if shapes is None:
         shapes = load_shapes()
     if ontology is None:
@@ -63,6 +66,8 @@ def validate(
             f"SHACL validation could not run: {' '.join(str(msg).split())}",
             hint="check the shapes in ontology/shapes/ (and any focus nodes given)",
         ) from None
+    if only_focus is not None:
+        keep_results(report, set(only_focus))
     ns = report_namespaces(data, shapes, ontology)
     bind_prefixes(report)
     findings = findings_from_report(report, shapes, ns)
@@ -72,6 +77,27 @@ def validate(
         report.set((node, SH.conforms, Literal(not findings)))
     conforms = not any(f.severity == "Violation" for f in findings)
     return ValidationResult(conforms=conforms, results=findings, report_graph=report, namespaces=ns)
+
+
+def keep_results(report: Graph, focus: set[Node]) -> None:
+    """Drop from a validation ``report`` every result whose focus node is not in ``focus``, and
+    what only those results held (their values, paths, details)."""
+    roots = list(report.subjects(RDF.type, SH.ValidationReport))
+    for root in roots:
+        for result in list(report.objects(root, SH.result)):
+            if report.value(result, SH.focusNode) not in focus:
+                report.remove((root, SH.result, result))
+    reachable: set[Node] = set()
+    stack: list[Node] = list(roots)
+    while stack:
+        node = stack.pop()
+        if node in reachable:
+            continue
+        reachable.add(node)
+        stack.extend(o for o in report.objects(node, None) if isinstance(o, BNode))
+    for triple in list(report):
+        if triple[0] not in reachable:
+            report.remove(triple)
 
 
 def report_namespaces(data: Graph, shapes: Graph, ontology: Graph) -> Graph:
