@@ -207,3 +207,28 @@ def test_a_result_computed_while_an_input_changes_is_not_kept(tmp_path, monkeypa
     again = cache.result_key("test", ["edit"], [data])
     assert cache.cached(again, lambda: "kept", lambda v: v, str) == "kept"
     assert cache.read(again) == "kept"
+
+
+def test_prune_survives_entries_another_process_removed(tmp_path, monkeypatch):
+    """Two commands pruning one cache directory: an entry listed by one and deleted by the
+    other before it is looked at is not an error (it once made `cptkg validate` fail)."""
+    import os
+    import time
+
+    from cptkg import diskcache
+
+    for i in range(6):
+        (tmp_path / f"{i}.json").write_text("{}", encoding="utf-8")
+        stamp = time.time_ns() - (10 - i) * 10**9
+        os.utime(tmp_path / f"{i}.json", ns=(stamp, stamp))
+    listed = os.scandir
+
+    def racing_scandir(path):  # the other process deletes two entries after they are listed
+        entries = list(listed(path))
+        (tmp_path / "5.json").unlink()
+        (tmp_path / "0.json").unlink()
+        return iter(entries)
+
+    monkeypatch.setattr(diskcache.os, "scandir", racing_scandir)
+    diskcache.prune(tmp_path, 2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.json", "4.json"]

@@ -155,12 +155,20 @@ def prune(directory: Path, keep: int) -> None:
         return
     if len(entries) <= keep:
         return
-    entries.sort(key=lambda e: e.stat().st_mtime_ns, reverse=True)
+    entries.sort(key=_written, reverse=True)
     for entry in entries[keep:]:
         try:
             os.unlink(entry.path)
         except OSError:
             pass
+
+
+def _written(entry: os.DirEntry[str]) -> int:
+    """When ``entry`` was last written; -1 when it is gone (another process pruned it)."""
+    try:
+        return entry.stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 class StderrWatch:
