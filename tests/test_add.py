@@ -240,3 +240,37 @@ def test_add_refuses_illustrative_records_by_default(home):
     assert "policy-example-cigna-64866" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert tree_digest(home / "data") == before
+
+
+def test_add_checks_again_against_the_graph_read_under_the_lock(home, monkeypatch):
+    """`cptkg add` validates the file again in the graph as it is once the lock is held, not
+    in the context its plan was made in (which a concurrent add may have outdated: two
+    racing adds then both wrote the same policy)."""
+    import argparse
+
+    from cptkg.commands import add as add_command
+    from cptkg.intake import add as intake_add
+
+    monkeypatch.setenv("CPTKG_HOME", str(home))
+    first = intake_add.plan_add([INTAKE / "valid-policy.ttl"], allow_illustrative=True)
+    real_plan = intake_add.plan_add
+
+    def planned_then_raced(*args, **kwargs):  # the other add writes after this plan is made
+        plan = real_plan(*args, **kwargs)
+        intake_add.apply_add(first)
+        return plan
+
+    monkeypatch.setattr(intake_add, "plan_add", planned_then_raced)
+    args = argparse.Namespace(
+        paths=[str(INTAKE / "valid-policy.ttl")],
+        new_version=False,
+        max_bytes=None,
+        allow_illustrative=True,
+        format="text",
+        dry_run=False,
+        show=False,
+    )
+    with pytest.raises(intake_add.AddError, match="added to the graph meanwhile"):
+        add_command.run(args)
+    added = [p for p in (home / "data" / "policies").iterdir() if "example" in p.name]
+    assert len(added) == 1

@@ -87,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stderr.write(text)
         return EXIT_OK
-    plan.target = apply_add(plan, plan.context)
+    # checked again under the lock against the graph as it is then, not the plan's context
+    # (read before the lock: a concurrent add may have written the same policies since)
+    plan.target = apply_add(plan)
     text = summary(plan, dry_run=False)
     (sys.stderr if args.format == "json" else out).write(text)
     return EXIT_OK

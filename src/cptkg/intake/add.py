@@ -381,7 +381,10 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def apply_add(plan: AddPlan, context: ContextProvider | None = None) -> Path:
-    """Write the planned file atomically (see module docstring); return its path."""
+    """Write the planned file atomically (see module docstring); return its path. The file is
+    validated again under the lock in ``context``: by default the shipped graph read again
+    then. Pass a context only if it shows the graph as it is under the lock (the plan's own,
+    read before the lock, would miss what a concurrent add wrote meanwhile)."""
     if not plan.conforms:
         raise AddError("the new data does not conform; nothing written")
     target_dir = plan.target.parent
