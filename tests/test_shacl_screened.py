@@ -19,6 +19,7 @@ PREFIXES = """
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix ex: <http://example.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
 """
 
 #: Every ex:C has exactly one ex:name.
@@ -259,3 +260,14 @@ def test_new_data_with_nested_shapes_reports_their_findings():
     found = shacl_results([new, context], focus, _graph(NESTED_SHAPES), Graph())
     assert [str(f.focus_node) for f in found.results] == ["http://example.org/home"]
     assert len(list(found.report_graph.objects(None, SH.result))) == 1
+
+
+def test_a_cyclic_sh_in_list_does_not_hang_the_literal_check():
+    from cptkg.shacl.literal_fidelity import hiding_reason
+
+    shapes = _graph(
+        "ex:S a sh:NodeShape ; sh:targetClass ex:C ; sh:property [ sh:path ex:n ; sh:in _:l ] ."
+        ' _:l rdf:first "5"^^xsd:positiveInteger ; rdf:rest _:l .'
+    )
+    found = hiding_reason([_graph("ex:a a ex:C ; ex:n 5 .")], shapes)
+    assert found is not None and "constant" in found

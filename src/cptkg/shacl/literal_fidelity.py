@@ -31,7 +31,6 @@ from collections.abc import Iterable, Sequence
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
-from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -94,6 +93,21 @@ def canonical_forms(literals: Sequence[Literal]) -> list[tuple[str, str]]:
     return out
 
 
+def _members(shapes: Graph, head: Node) -> list[Node]:
+    """The members of the RDF list at ``head`` (a malformed or cyclic list ends where it
+    breaks or repeats)."""
+    out: list[Node] = []
+    seen: set[Node] = set()
+    node: Node | None = head
+    while node is not None and node != RDF.nil and node not in seen:
+        seen.add(node)
+        first = shapes.value(node, RDF.first)
+        if first is not None:
+            out.append(first)
+        node = shapes.value(node, RDF.rest)
+    return out
+
+
 def _path_iris(shapes: Graph, path: Node) -> set[Node]:
     """Every IRI a (complex) SHACL path mentions."""
     seen: set[Node] = set()
@@ -126,7 +140,7 @@ def hiding_reason(graphs: Iterable[Iterable[Triple]], shapes: Graph) -> str | No
     constants = [
         o
         for node in shapes.objects(None, SH["in"])
-        for o in Collection(shapes, node)
+        for o in _members(shapes, node)
         if isinstance(o, Literal) and o.datatype is not None
     ] + [o for o in shapes.objects(None, SH.hasValue) if isinstance(o, Literal) and o.datatype]
     typed = sorted(
