@@ -271,3 +271,11 @@ def test_a_cyclic_sh_in_list_does_not_hang_the_literal_check():
     )
     found = hiding_reason([_graph("ex:a a ex:C ; ex:n 5 .")], shapes)
     assert found is not None and "constant" in found
+
+
+def test_many_flagged_focus_nodes_make_pyshacl_validate_everything(pyshacl_runs, monkeypatch):
+    monkeypatch.setattr(screened, "FOCUS_LIMIT", 1)
+    data = _graph("ex:a a ex:C . ex:b a ex:C .")  # two nodes without a name: both flagged
+    found = _same_as_pyshacl(data, _graph(NAME_SHAPE))
+    assert len(found.results) == 2
+    assert pyshacl_runs == [None]
