@@ -279,3 +279,12 @@ def test_many_flagged_focus_nodes_make_pyshacl_validate_everything(pyshacl_runs,
     found = _same_as_pyshacl(data, _graph(NAME_SHAPE))
     assert len(found.results) == 2
     assert pyshacl_runs == [None]
+
+
+def test_new_data_with_an_iri_pyshacl_would_read_as_a_curie_reports_its_findings():
+    from cptkg.intake.validation import shacl_results
+
+    new = _graph("<tag:example.org,2026:a> a ex:C .")
+    focus = [URIRef("tag:example.org,2026:a")]
+    found = shacl_results([new], focus, _graph(NAME_SHAPE), Graph())
+    assert [str(f.focus_node) for f in found.results] == ["tag:example.org,2026:a"]
