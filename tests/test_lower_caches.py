@@ -795,3 +795,88 @@ def test_no_cache_keeps_no_compilation(cache_home, hierarchy, monkeypatch):
     monkeypatch.setenv("CPTKG_NO_CACHE", "1")
     cached_compile(load_shapes(), hierarchy, DIALECT_LATERAL)
     assert _entries(cache_home, "compiled") == []
+
+
+# ------------------------------------------------------------------ cptkg's own source digest
+def _plain_digest(root: Path) -> str:
+    """The SHA-256 over names and contents, computed without any kept entry."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py"), key=lambda p: p.relative_to(root).as_posix()):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Files look written long ago to :func:`source_digest` (its clock an hour ahead)."""
+    import time
+
+    from cptkg import diskcache
+
+    ahead = time.time_ns() + 3600 * 10**9
+    monkeypatch.setattr(diskcache.time, "time_ns", lambda: ahead)
+
+
+def test_source_digest_is_kept_only_for_the_very_files_it_was_made_from(
+    cache_home, tmp_path, settled
+):
+    import time
+
+    from cptkg.diskcache import source_digest
+
+    root = tmp_path / "pkg"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.py").write_text("A = 1\n", encoding="utf-8")
+    (root / "sub" / "b.py").write_text("B = 2\n", encoding="utf-8")
+    first = source_digest(root)
+    assert first == _plain_digest(root)
+    assert len(_entries(cache_home, "code")) == 1
+    assert source_digest(root) == first  # read back
+    time.sleep(0.05)  # past a clock tick: the file's change time moves
+    # same size, the modification time set back: the change time still moves
+    stat = (root / "a.py").stat()
+    (root / "a.py").write_text("A = 9\n", encoding="utf-8")
+    os.utime(root / "a.py", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    changed = source_digest(root)
+    assert changed == _plain_digest(root) != first
+    (root / "sub" / "b.py").rename(root / "sub" / "c.py")
+    assert source_digest(root) == _plain_digest(root) != changed
+    (root / "d.py").write_text("", encoding="utf-8")
+    assert source_digest(root) == _plain_digest(root)
+
+
+def test_a_source_digest_of_files_just_written_is_not_kept(cache_home, tmp_path):
+    from cptkg.diskcache import source_digest
+
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "a.py").write_text("A = 1\n", encoding="utf-8")
+    assert source_digest(root) == _plain_digest(root)
+    assert _entries(cache_home, "code") == []  # a write in the same clock tick could follow
+
+
+def test_a_kept_source_digest_that_is_no_digest_is_recomputed(cache_home, tmp_path, settled):
+    from cptkg.diskcache import source_digest
+
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "a.py").write_text("A = 1\n", encoding="utf-8")
+    expected = source_digest(root)
+    [entry] = _entries(cache_home, "code")
+    for bad in (b"", b"not a digest", expected[:10].encode(), b"Z" * 64):
+        entry.write_bytes(bad)
+        assert source_digest(root) == expected
+        assert entry.read_bytes() == expected.encode()
+
+
+def test_no_cache_keeps_no_source_digest(cache_home, tmp_path, monkeypatch, settled):
+    from cptkg.diskcache import source_digest
+
+    monkeypatch.setenv("CPTKG_NO_CACHE", "1")
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "a.py").write_text("A = 1\n", encoding="utf-8")
+    assert source_digest(root) == _plain_digest(root)
+    assert _entries(cache_home, "code") == []
