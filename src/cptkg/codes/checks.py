@@ -187,12 +187,10 @@ def code_triples(engine: Engine) -> CodeTriples:
 def check_engine(engine: Engine, *, on: dt.date | None = None) -> list[CodeProblem]:
     """:func:`check_graph` on the graph held by ``engine``: the rdflib engine's graph read
     directly, any other engine's through :func:`code_triples`."""
-    if engine.name == "rdflib":
-        from cptkg.engines.rdflib_engine import RdflibEngine  # imported with such an engine
+    from cptkg.engines import in_memory_graph
 
-        if isinstance(engine, RdflibEngine):
-            return check_graph(engine.graph, on=on)
-    return check_graph(code_triples(engine), on=on)
+    graph = in_memory_graph(engine)
+    return check_graph(graph if graph is not None else code_triples(engine), on=on)
 
 
 def check_engine_during(

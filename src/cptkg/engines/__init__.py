@@ -14,7 +14,19 @@ from typing import TYPE_CHECKING
 from cptkg.engines.settings import GraphSettings
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
     from cptkg.engines.base import Engine
+
+
+def in_memory_graph(engine: Engine) -> Graph | None:
+    """The rdflib Graph ``engine`` holds, to be read directly rather than through SPARQL
+    (the rdflib engine's); None for an engine answering SPARQL only."""
+    if engine.name != "rdflib":
+        return None
+    from cptkg.engines.rdflib_engine import RdflibEngine  # imported with such an engine
+
+    return engine.graph if isinstance(engine, RdflibEngine) else None
 
 
 def open_graph(settings: GraphSettings | None = None) -> Engine:

@@ -248,11 +248,11 @@ def quote_graph_query() -> str:
 def quote_graph(engine: Engine) -> Graph:
     """What :func:`check_result` needs of the graph ``engine`` holds: the rdflib engine's
     graph itself, what :func:`quote_graph_query` reads of any other engine's."""
-    if engine.name == "rdflib":
-        from cptkg.engines.rdflib_engine import RdflibEngine  # imported with such an engine
+    from cptkg.engines import in_memory_graph
 
-        if isinstance(engine, RdflibEngine):
-            return engine.graph
+    graph = in_memory_graph(engine)
+    if graph is not None:
+        return graph
     found = engine.query(quote_graph_query())
     if not isinstance(found, Graph):
         raise CptkgError(f"the {engine.name} engine answered a CONSTRUCT without a graph")
