@@ -1,8 +1,10 @@
 """Terms between rdflib and pyoxigraph: :func:`to_rdflib` and its inverse :func:`to_oxigraph`
-(the Oxigraph engine's query results, intake's Oxigraph copy, the SHACL scan's findings)."""
+(the Oxigraph engine's query results, intake's Oxigraph copy, the SHACL scan's findings), and
+:func:`canonical_terms`, terms as a store holds them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import pyoxigraph as ox
@@ -47,3 +49,23 @@ def to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def canonical_terms(
+    terms: Iterable[Identifier],
+) -> dict[Identifier, ox.NamedNode | ox.BlankNode | ox.Literal]:
+    """Each rdflib term as a store holds it (pyoxigraph canonicalises some literals when it
+    stores them: ``"01"^^xsd:integer`` becomes ``"1"``, ``"1.50"^^xsd:decimal`` ``"1.5"``,
+    integer-derived datatypes ``xsd:integer``, language tags lower case); ValueError if
+    Oxigraph refuses one."""
+    scratch = ox.Store()
+    pred = ox.NamedNode("urn:x-cptkg:canonical")
+    items = list(dict.fromkeys(terms))
+    scratch.extend(
+        ox.Quad(ox.NamedNode(f"urn:x-cptkg:{i}"), pred, to_oxigraph(t))  # type: ignore[arg-type]
+        for i, t in enumerate(items)
+    )
+    out: dict[Identifier, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+    for q in scratch.quads_for_pattern(None, pred, None, None):
+        out[items[int(q.subject.value.rsplit(":", 1)[1])]] = q.object  # type: ignore[assignment]
+    return out

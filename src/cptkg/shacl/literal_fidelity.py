@@ -27,14 +27,13 @@ answers conservatively (a reason whenever it cannot rule it out), and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-import pyoxigraph as ox
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from cptkg.engines.oxigraph_terms import to_oxigraph
+from cptkg.engines.oxigraph_terms import canonical_terms
 from cptkg.shacl.compiler import INTEGER_DERIVED
 
 Triple = tuple[Node, Node, Node]
@@ -70,27 +69,8 @@ VALUE_ONLY: frozenset[URIRef] = frozenset(
         RDFS.comment,
     }
 )
-_SCRATCH = "urn:x-cptkg:literal:"
 #: A variable in a triple pattern's predicate position (``?s ?p ?o``), roughly.
 _VARIABLE_PREDICATE = re.compile(r"[?$][A-Za-z_]\w*\s+[?$][A-Za-z_]\w*\s+[^\s.;,}]")
-
-
-def canonical_forms(literals: Sequence[Literal]) -> list[tuple[str, str]]:
-    """Each literal's lexical form and datatype IRI as Oxigraph stores them."""
-    store = ox.Store()
-    predicate = ox.NamedNode(_SCRATCH + "p")
-    store.extend(
-        [
-            ox.Quad(ox.NamedNode(f"{_SCRATCH}{i}"), predicate, to_oxigraph(lit))
-            for i, lit in enumerate(literals)
-        ]
-    )
-    out: list[tuple[str, str]] = [("", "")] * len(literals)
-    for quad in store:
-        obj = quad.object
-        assert isinstance(obj, ox.Literal)
-        out[int(quad.subject.value[len(_SCRATCH) :])] = (obj.value, obj.datatype.value)
-    return out
 
 
 def _members(shapes: Graph, head: Node) -> list[Node]:
@@ -143,10 +123,11 @@ def hiding_reason(graphs: Iterable[Iterable[Triple]], shapes: Graph) -> str | No
         for o in _members(shapes, node)
         if isinstance(o, Literal) and o.datatype is not None
     ] + [o for o in shapes.objects(None, SH.hasValue) if isinstance(o, Literal) and o.datatype]
-    typed = sorted(
-        {lit for lits in by_predicate.values() for lit in lits} | set(constants), key=repr
-    )
-    canonical = dict(zip(typed, canonical_forms(typed), strict=True))
+    typed = {lit for lits in by_predicate.values() for lit in lits} | set(constants)
+    canonical = {
+        lit: (held.value, held.datatype.value)  # type: ignore[union-attr]  # literals stay literals
+        for lit, held in canonical_terms(typed).items()
+    }
     plain = str(XSD.string)
     rewritten = {
         lit

@@ -29,7 +29,7 @@ queries would give (focus node, value), one per distinct value, for
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -40,7 +40,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, SH, XSD
 from rdflib.term import Node
 
-from cptkg.engines.oxigraph_terms import to_oxigraph, to_rdflib
+from cptkg.engines.oxigraph_terms import canonical_terms, to_rdflib
 from cptkg.shacl.compiler import (
     INTEGER_DERIVED,
     WELL_FORMED_CHECKED,
@@ -399,20 +399,6 @@ def _datatype_test(dt: URIRef) -> Callable[[OxTerm], Any]:
         return _PENDING if checked else True
 
     return test
-
-
-def canonical_terms(terms: Iterable[Node]) -> dict[Node, OxTerm]:
-    """Each rdflib term as the store holds it (pyoxigraph canonicalises some literals when it
-    stores them: ``"01"^^xsd:integer`` becomes ``"1"``, language tags lower case)."""
-    scratch = ox.Store()
-    pred = ox.NamedNode("urn:x-cptkg:canonical")
-    items = list(dict.fromkeys(terms))
-    for i, t in enumerate(items):
-        scratch.add(ox.Quad(ox.NamedNode(f"urn:x-cptkg:{i}"), pred, to_oxigraph(t)))  # type: ignore[arg-type]
-    out: dict[Node, OxTerm] = {}
-    for q in scratch.quads_for_pattern(None, pred, None, None):
-        out[items[int(q.subject.value.rsplit(":", 1)[1])]] = q.object  # type: ignore[union-attr]
-    return out
 
 
 def _constants(compiled: CompiledShapes, checks: list[Check]) -> set[Node]:
