@@ -132,8 +132,8 @@ CORE_COMPONENTS: dict[URIRef, tuple[URIRef, ...]] = {
     SH.SPARQLConstraintComponent: (SH.sparql,),
 }
 
-#: Shape properties that are not constraint parameters: metadata, targets and the path.
-NON_VALIDATING = frozenset(
+#: A shape's metadata and its path: what a shape says besides constraints and targets.
+SHAPE_ANNOTATIONS = frozenset(
     {
         RDF.type,
         RDFS.label,
@@ -147,6 +147,12 @@ NON_VALIDATING = frozenset(
         SH.defaultValue,
         SH.deactivated,
         SH.path,
+    }
+)
+#: Shape properties that are not constraint parameters: metadata, targets and the path.
+NON_VALIDATING = frozenset(
+    {
+        *SHAPE_ANNOTATIONS,
         SH.prefixes,
         SH.select,  # read through sh:sparql (a shape may be its own SPARQL constraint)
         SH.target,

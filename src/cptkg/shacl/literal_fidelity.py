@@ -29,12 +29,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
+from rdflib import RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
 from cptkg.engines.oxigraph_terms import canonical_terms
-from cptkg.shacl.compiler import INTEGER_DERIVED
+from cptkg.shacl.compiler import INTEGER_DERIVED, SHAPE_ANNOTATIONS
 
 Triple = tuple[Node, Node, Node]
 
@@ -44,8 +44,7 @@ INTEGER_FAMILY: frozenset[URIRef] = frozenset({XSD.integer, *INTEGER_DERIVED})
 #: still agree with pySHACL: constraints on values and counts, and annotations.
 VALUE_ONLY: frozenset[URIRef] = frozenset(
     {
-        RDF.type,
-        SH.path,
+        *SHAPE_ANNOTATIONS,
         SH.minCount,
         SH.maxCount,
         SH.datatype,
@@ -57,16 +56,6 @@ VALUE_ONLY: frozenset[URIRef] = frozenset(
         SH.lessThanOrEquals,
         SH.nodeKind,
         SH["class"],
-        SH.message,
-        SH.severity,
-        SH.name,
-        SH.description,
-        SH.order,
-        SH.group,
-        SH.deactivated,
-        SH.defaultValue,
-        RDFS.label,
-        RDFS.comment,
     }
 )
 #: A variable in a triple pattern's predicate position (``?s ?p ?o``), roughly.
