@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -104,6 +105,20 @@ def source_digest(root: Path) -> str:
     if newest < time.time_ns() - SETTLED_NS and write_entry(kept_at, found.encode("ascii")):
         prune(kept_at.parent, SOURCE_DIGESTS_KEPT)
     return found
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that builds only the classes :attr:`allowed` names (module, name): an
+    entry naming any other is refused (UnpicklingError), never run. Each pickled cache
+    subclasses it with its own classes."""
+
+    allowed: frozenset[tuple[str, str]] = frozenset()
+
+    def find_class(self, module: str, name: str) -> type:
+        """The class ``module.name`` when allowed; UnpicklingError otherwise."""
+        if (module, name) not in self.allowed:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a class this cache holds")
+        return super().find_class(module, name)  # type: ignore[no-any-return]
 
 
 def distribution_versions(names: Iterable[str]) -> dict[str, str]:

@@ -68,14 +68,10 @@ ALLOWED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
-class GraphUnpickler(pickle.Unpickler):
+class GraphUnpickler(diskcache.RestrictedUnpickler):
     """An unpickler that builds only the classes of :data:`ALLOWED`."""
 
-    def find_class(self, module: str, name: str) -> type:
-        """The class ``module.name`` when allowed; UnpicklingError otherwise."""
-        if (module, name) not in ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} is not an RDF graph class")
-        return super().find_class(module, name)  # type: ignore[no-any-return]
+    allowed = ALLOWED
 
 
 def graph_key(kind: str, files: Iterable[Path], options: Sequence[str] = ()) -> str:
