@@ -1,4 +1,5 @@
-"""Shared fixtures: the project root, the shipped graph (loaded once), and ``run_cli``."""
+"""Shared fixtures: the project root, the shipped graph (loaded once), ``run_cli``, and the
+pySHACL runs of the screened validation."""
 
 from __future__ import annotations
 
@@ -15,6 +16,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # pytest-xdist workers run with COLUMNS=80, and cptkg fits its tables to $COLUMNS: the tests
 # see the tables as piped output does (cells whole) unless a test sets COLUMNS itself
 os.environ.pop("COLUMNS", None)
+
+
+@pytest.fixture
+def pyshacl_runs(monkeypatch):
+    """The ``focus_nodes`` of every pySHACL run the default engine's screened validation
+    (:func:`cptkg.shacl.screened.validate_screened`) makes (None: the whole graph)."""
+    from cptkg.shacl import pyshacl_runner, screened
+
+    runs = []
+
+    def spy(data, **kwargs):
+        runs.append(kwargs.get("focus_nodes"))
+        return pyshacl_runner.validate(data, **kwargs)
+
+    monkeypatch.setattr(screened, "validate", spy)
+    return runs
 
 
 @pytest.fixture(scope="session")

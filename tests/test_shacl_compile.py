@@ -69,19 +69,6 @@ def _everything(result):
     return [(*f.statement(), f.path_text, f.shape_text) for f in result.results]
 
 
-@pytest.fixture
-def pyshacl_runs(monkeypatch):
-    """The ``focus_nodes`` of every pySHACL run :func:`validate_screened` makes."""
-    runs = []
-
-    def spy(data, **kwargs):
-        runs.append(kwargs.get("focus_nodes"))
-        return validate(data, **kwargs)
-
-    monkeypatch.setattr(screened, "validate", spy)
-    return runs
-
-
 def _assert_screened_is_pyshacl(data, shapes, ontology, reference, runs):
     """The default engine's validation equals pySHACL's whole-graph one in every field, and
     pySHACL ran on exactly the focus nodes with a result (not at all without one), or on the

@@ -33,19 +33,6 @@ def _graph(text: str) -> Graph:
     return Graph().parse(data=PREFIXES + text, format="turtle")
 
 
-@pytest.fixture
-def pyshacl_runs(monkeypatch):
-    """The ``focus_nodes`` of every pySHACL run :func:`validate_screened` makes."""
-    runs = []
-
-    def spy(data, **kwargs):
-        runs.append(kwargs.get("focus_nodes"))
-        return validate(data, **kwargs)
-
-    monkeypatch.setattr(screened, "validate", spy)
-    return runs
-
-
 def _same_as_pyshacl(data: Graph, shapes: Graph):
     found = screened.validate_screened(data, shapes, Graph())
     reference = validate(data, shapes=shapes, ontology=Graph())
