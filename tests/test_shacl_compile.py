@@ -264,3 +264,67 @@ def test_custom_constraint_component_falls_back(tmp_path):
     compiled = validate_engine(engine, shapes, Graph(), progress=False)
     [note] = compiled.notes
     assert "ex:S" in note and "ex:even" in note and "pySHACL" in note
+
+
+SPARQL_BODIES = {
+    # ?this matched by the body's first triple pattern: the focus nodes go last
+    "Late": ("$this ex:p ?value . FILTER (?value > 1)", True),
+    # the first pattern is an OPTIONAL: it must see ?this bound (pre-binding), so first
+    "OptionalFirst": ("OPTIONAL { $this ex:q ?q } $this ex:p ?value FILTER (!BOUND(?q))", False),
+    # ?this only inside NOT EXISTS: no body solution binds it
+    "OnlyInFilter": ("FILTER NOT EXISTS { $this ex:q ?q }", False),
+    # a parenthesised expression mentioning ?this is no triple pattern
+    "InExpression": (
+        "FILTER (?this != ex:b || EXISTS { ?s ?p ?o }) OPTIONAL { $this ex:p ?v }",
+        False,
+    ),
+    # BIND could bind ?this another way
+    "Bind": ("$this ex:p ?value . BIND (?value AS ?copy)", False),
+}
+
+
+def test_sparql_constraint_focus_last_only_where_the_body_binds_this_first(tmp_path):
+    """A SHACL-SPARQL constraint is compiled with its focus nodes as a last FILTER EXISTS
+    only when its body matches ?this before anything nested; every form gives pySHACL's
+    results, including bodies whose results would change with the focus nodes last."""
+    shapes_text = (
+        "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+    )
+    for name, (body, _late) in SPARQL_BODIES.items():
+        shapes_text += (
+            f"ex:{name} a sh:NodeShape ; sh:targetClass ex:C ; sh:sparql [\n"
+            f'  sh:message "{name}" ; sh:prefixes ex:decl ;\n'
+            f'  sh:select """SELECT $this ?value WHERE {{ {body} }}""" ] .\n'
+        )
+    shapes_text += (
+        'ex:decl sh:declare [ sh:prefix "ex" ; sh:namespace "http://example.org/"^^'
+        "<http://www.w3.org/2001/XMLSchema#anyURI> ] .\n"
+    )
+    shapes = Graph().parse(data=shapes_text, format="turtle")
+    data = tmp_path / "bodies.ttl"
+    data.write_text(
+        "@prefix ex: <http://example.org/> .\n"
+        "ex:a a ex:C ; ex:p 5 .\n"  # no ex:q
+        "ex:b a ex:C ; ex:p 0 ; ex:q 1 .\n"
+        "ex:c a ex:C .\n"
+        "ex:z ex:p 7 .\n",  # not a focus node
+        encoding="utf-8",
+    )
+    engine = OxigraphEngine.from_paths([data], include_ontology=False, progress=False)
+    compiled = compile_shapes(shapes, subclass_closure(engine))
+    forms = {
+        str(c.root).rsplit("/", 1)[-1]: "FILTER EXISTS" in c.sparql.rsplit("}", 2)[0]
+        and "SELECT DISTINCT ?this" not in c.sparql
+        for c in compiled.checks
+    }
+    assert forms == {name: late for name, (_body, late) in SPARQL_BODIES.items()}
+    result = validate_engine(engine, shapes, Graph(), progress=False).result
+    reference = validate(Graph().parse(data), shapes=shapes, ontology=Graph())
+    assert finding_keys(result) == finding_keys(reference)
+    by_shape = {}
+    for f in reference.results:
+        by_shape.setdefault(str(f.source_shape).rsplit("/", 1)[-1], set()).add(str(f.focus_node))
+    ex = "http://example.org/"
+    assert by_shape["Late"] == {ex + "a"}  # not ex:z, which is no focus node
+    assert by_shape["OptionalFirst"] == {ex + "a"}
+    assert by_shape["OnlyInFilter"] == {ex + "a", ex + "c"}

@@ -541,14 +541,23 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     text = re.sub(r"\$this\b", "?this", text)
     if re.search(r"\$(currentShape|shapesGraph)\b", text):
         raise NotCompilable("$currentShape / $shapesGraph in a SPARQL constraint")
-    if site.path is not None:
-        focus = f"{{ SELECT DISTINCT ?this WHERE {{ {site.target} ?this {site.path} [] }} }}"
-    else:
-        focus = f"{{ SELECT DISTINCT ?this WHERE {{ {site.target} }} }}"
-    m = WHERE_OPEN.search(mask_comments_and_strings(text))
+    pattern = site.target if site.path is None else f"{site.target} ?this {site.path} []"
+    masked = mask_comments_and_strings(text)
+    m = WHERE_OPEN.search(masked)
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
-    text = text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :]
+    end = _group_end(masked, m.end() - 1)
+    if (
+        c.dialect == DIALECT_LATERAL
+        and end is not None
+        and _binds_this_first(masked, m.end(), end, pattern)
+    ):
+        # the focus nodes as a last filter: the body's own first patterns, usually far
+        # fewer than the focus nodes, are matched first (see _binds_this_first)
+        text = text[:end] + f"\n  FILTER EXISTS {{ {pattern} }}\n" + text[end:]
+    else:
+        focus = f"{{ SELECT DISTINCT ?this WHERE {{ {pattern} }} }}"
+        text = text[: m.end()] + "\n  " + focus + "\n" + text[m.end() :]
     if c.dialect == DIALECT_LATERAL:
         text = lateral_optionals(text)
     messages = sorted(g.objects(sc, SH.message), key=str) or sorted(
@@ -559,6 +568,46 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
         value_is_focus=site.path is None,
         messages=tuple(messages),  # type: ignore[arg-type]
     )
+
+
+def _group_end(masked: str, start: int) -> int | None:
+    """The index of the ``}`` closing the group opened at ``masked[start]`` (None: unclosed)."""
+    depth = 0
+    for i in range(start, len(masked)):
+        if masked[i] == "{":
+            depth += 1
+        elif masked[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+#: A nested group or parenthesised expression holding no other, in masked query text.
+_NESTED = re.compile(r"\{[^{}]*\}|\([^()]*\)")
+#: What can bind ``?this`` other than a triple pattern, or make the answer depend on which
+#: focus node comes first.
+_NOT_PLAIN = re.compile(r"\b(VALUES|BIND|SERVICE|GRAPH|LIMIT|OFFSET)\b", re.IGNORECASE)
+
+
+def _binds_this_first(masked: str, body: int, end: int, pattern: str) -> bool:
+    """Whether a SHACL-SPARQL body (``masked[body:end]``, its WHERE group, comments and
+    strings blanked) gives the same solutions with its focus nodes applied as a last
+    ``FILTER EXISTS`` as with them joined first: ``?this`` is matched by a triple pattern of
+    the group before its first nested group, so every solution binds it and every nested
+    group (an ``OPTIONAL`` evaluated per solution under LATERAL) sees it bound, as
+    pre-binding has it. The target pattern's own variables must not occur in the query."""
+    head = masked[body:end]
+    while True:  # nested groups become a mark, parenthesised expressions (with theirs) go
+        stripped = _NESTED.sub(lambda m: "\0" if m.group().startswith("{") else " ", head)
+        if stripped == head:
+            break
+        head = stripped
+    head = head.split("\0", 1)[0]
+    if _NOT_PLAIN.search(masked) or not re.search(r"\?this\b", head):
+        return False
+    names = set(re.findall(r"[?$](\w+)", pattern)) - {"this"}
+    return not any(re.search(rf"[?$]{re.escape(n)}\b", masked) for n in names)
 
 
 def _declarations(g: Graph, node: Node) -> list[Node]:
