@@ -66,9 +66,10 @@ def test_grouped_results_equal_one_query_per_constraint(generated, shapes, diale
     _path, engine = generated
     monkeypatch.setattr(sparql_runner, "VIOLATION_CHUNK", 7)
     ontology = load_ontology()
-    grouped = validate_engine(engine, shapes, ontology, progress=False, dialect=dialect)
+    # without the scan, which takes most constraints out of the queries
+    grouped = validate_engine(engine, shapes, ontology, progress=False, dialect=dialect, scan=False)
     single = validate_engine(
-        engine, shapes, ontology, progress=False, dialect=dialect, grouped=False
+        engine, shapes, ontology, progress=False, dialect=dialect, grouped=False, scan=False
     )
     assert len(grouped.result.results) > 40
     assert _full(grouped.result) == _full(single.result)

@@ -15,7 +15,7 @@ from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.shacl.compiler import compile_shapes
 from cptkg.shacl.pyshacl_runner import validate
-from cptkg.shacl.scan import SCANNED, QuadSource, scannable
+from cptkg.shacl.scan import LOGICAL, SCANNED, QuadSource, scannable
 from cptkg.shacl.sparql_runner import subclass_closure, validate_engine
 from scale_helpers import generate_small
 
@@ -80,9 +80,17 @@ def test_scan_takes_the_simple_constraints_of_root_shapes_only():
     assert isinstance(engine, QuadSource)
     compiled = compile_shapes(load_shapes(), subclass_closure(engine))
     taken = [c for c in compiled.checks if scannable(c, compiled)]
-    assert taken and all(c.component in SCANNED for c in taken)
+    assert taken and all(c.component in SCANNED | LOGICAL for c in taken)
+    # every shipped sh:or reads the focus node's own values only (counts, sh:hasValue)
+    assert {c.component for c in taken} & LOGICAL == {SH.OrConstraintComponent}
+    assert all(c.path is None for c in taken if c.component in LOGICAL)
     left = {c.component for c in compiled.checks if not scannable(c, compiled)}
-    assert SH.SPARQLConstraintComponent in left and SH.OrConstraintComponent in left
+    assert left == {
+        SH.SPARQLConstraintComponent,
+        SH.PatternConstraintComponent,
+        SH.MinInclusiveConstraintComponent,
+        SH.LessThanOrEqualsConstraintComponent,
+    }, left
 
 
 EDGE_SHAPES = """
@@ -117,6 +125,22 @@ ex:SubjectsShape a sh:NodeShape ; sh:targetSubjectsOf ex:points ;
 
 ex:Target a rdfs:Class , sh:NodeShape ;
     sh:property [ sh:path ex:name ; sh:minCount 1 ] .
+
+ex:LogicShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+    sh:or ( [ sh:path ex:one ; sh:maxCount 0 ] [ sh:path ex:two ; sh:minCount 2 ] ) ,
+        ( [ sh:path ex:none ; sh:minCount 1 ; sh:deactivated true ] ) ,
+        ( [ sh:path ex:none ; sh:minCount 0 ] ) ;
+    sh:and ( [ sh:path ex:must ; sh:hasValue ex:yes ] [ sh:not [ sh:path ex:n ; sh:in ( 3 ) ] ]
+             [ sh:path ex:one ; sh:maxCount 1 ] ) ;
+    sh:xone ( [ sh:path ex:ref ; sh:class ex:Target ] [ sh:path ex:must ; sh:hasValue ex:yes ]
+              [ sh:path ex:label ; sh:datatype xsd:string ; sh:minCount 1 ]
+              [ sh:nodeKind sh:BlankNode ] ) ;
+    sh:not [ sh:path ex:text ; sh:minLength 2 ; sh:maxLength 4 ; sh:minCount 1 ] .
+
+# not judged on the focus node's own values: left to SPARQL
+ex:NotLocalShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+    sh:or ( [ sh:path ex:date ; sh:datatype xsd:date ] [ sh:path ex:one ; sh:minCount 5 ] ) ;
+    sh:property [ sh:path ex:ref ; sh:not [ sh:class ex:Other ] ] .
 """
 
 EDGE_A = """
@@ -130,7 +154,7 @@ ex:t1 a ex:Thing ; ex:one 1 ; ex:two "x" ; ex:date "2025-01-31"^^xsd:date ;
     ex:small 5 , 300 ; ex:ref ex:r1 , ex:r2 , "lit" ; ex:kind ex:k , _:b , "k" ;
     ex:text "abc" , "a" , "abcde" , ex:x ; ex:must ex:yes .
 ex:t2 a ex:SubThing ; ex:one 1 , 2 ; ex:two "x" , "y" ; ex:date "2025-13-45"^^xsd:date ;
-    ex:points ex:p1 , ex:p2 .
+    ex:points ex:p1 , ex:p2 ; ex:label "l" .
 ex:r1 a ex:SubTarget ; ex:name "r1" .
 ex:r2 a ex:Other .
 ex:s1 ex:points ex:p1 , "a literal focus" .
@@ -140,7 +164,7 @@ EDGE_B = """
 @prefix ex: <http://example.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
 ex:t1 ex:one 1 ; ex:two "x" ; ex:date "2025-02-01"^^xsd:date .
-ex:t3 a ex:Thing ; ex:one 1 ; ex:two "x" , "y" ; ex:must ex:no ;
+ex:t3 a ex:Thing ; ex:one 1 ; ex:two "x" , "y" ; ex:must ex:no ; ex:text "abc" ; ex:ref ex:r2 ;
     ex:date "2025-01-01"^^xsd:date , "2025-01-01"^^xsd:date .
 ex:r3 a ex:Target .
 """
@@ -164,7 +188,8 @@ def test_scan_equals_the_compiled_queries_on_edge_cases(edge):
     engine, shapes, _data = edge
     scanned = validate_engine(engine, shapes, Graph(), progress=False)
     queried = validate_engine(engine, shapes, Graph(), progress=False, scan=False)
-    assert scanned.notes == [] and scanned.scanned == scanned.checks == 20
+    assert scanned.notes == [] and scanned.checks == 28
+    assert scanned.scanned == 26  # all but the two of ex:NotLocalShape
     assert _full(scanned.result) == _full(queried.result)
 
 
@@ -226,6 +251,23 @@ def test_edge_case_results(edge):
     assert literal in found
     assert has("t2", "points", None, "MaxCountConstraintComponent")
     assert has("r3", "name", None, "MinCountConstraintComponent")  # implicit class target
+    # logical constraints: ex:two "x" stated in both graphs is one value, not two
+    logic = {
+        (focus.rsplit("/", 1)[-1], comp.rsplit("#", 1)[-1].replace("ConstraintComponent", ""))
+        for focus, _path, _value, comp in found
+        if comp.rsplit("#", 1)[-1]
+        in {f"{c}ConstraintComponent" for c in ("Or", "And", "Not", "Xone")}
+    }
+    assert logic == {
+        ("t1", "Or"),
+        ("t2", "And"),
+        ("t3", "And"),
+        ("t2", "Xone"),  # two of its shapes hold
+        ("t3", "Xone"),  # none holds
+        ("t3", "Not"),
+        ("t2", "Or"),  # ex:NotLocalShape: ex:date "2025-13-45" is no xsd:date
+        ("t1", "Not"),  # ex:NotLocalShape's property shape: ex:r2 is an ex:Other
+    }, logic
 
 
 def test_scan_of_an_on_disk_store_equals_its_queries(tmp_path):
