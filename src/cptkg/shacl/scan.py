@@ -276,7 +276,9 @@ class _Counts:
 
 @dataclass(eq=False)
 class _Root:
-    """A root shape: its targets as the scan recognises its focus nodes, and its plans."""
+    """The root shapes of one focus set (their targets as the scan recognises the focus
+    nodes: the same classes, nodes and subjects), and their plans: a payer policy is one
+    block evaluated once for the many shapes that target payer policies."""
 
     classes: set[ox.NamedNode]
     nodes: set[OxTerm]
@@ -291,6 +293,10 @@ class _Root:
     judge: Callable[[Block, OxTerm], list[int]] | None = None
     #: raw count pattern of a block -> the count slots it does not prove satisfied
     proven: dict[tuple[int, ...], list[_Counts]] = field(default_factory=dict)
+
+    def targets(self) -> tuple[frozenset[OxTerm], frozenset[OxTerm], frozenset[int]]:
+        """What makes a node a focus node of these shapes."""
+        return frozenset(self.classes), frozenset(self.nodes), frozenset(self.subjects_of)
 
     def unproven(self, pattern: tuple[int, ...]) -> list[_Counts]:
         found = self.proven.get(pattern)
@@ -333,6 +339,7 @@ class _Scan:
         #: the value tests on each slot (of every root) and their verdicts by value
         self.tests: list[list[_Plan]] = []
         self.memos: list[dict[OxTerm, Verdict] | None] = []
+        #: root shape -> its focus set's _Root (shared by the roots of the same focus set)
         self.roots: dict[Node, _Root] = {}
         self.plans: list[_Plan] = []
 
@@ -353,6 +360,10 @@ class _Scan:
             root = self.roots.get(check.root)
             if root is None:
                 root = self.roots[check.root] = self.root(check.root)
+                for other in self.roots.values():
+                    if other is not root and other.targets() == root.targets():
+                        root = self.roots[check.root] = other
+                        break
             plan = self.plan(check)
             plan.owner = root
             self.plans.append(plan)
@@ -376,7 +387,7 @@ class _Scan:
             else:
                 self.tests[slot].append(plan)
         self.memos = [{} if tests else None for tests in self.tests]
-        for root in self.roots.values():
+        for root in _distinct_roots(self.roots):
             if root.logic:
                 root.judge = self.write_judge(root.logic)
 
@@ -555,6 +566,11 @@ def _datatype_test(dt: URIRef) -> Callable[[OxTerm], Any]:
     return test
 
 
+def _distinct_roots(roots: dict[Node, _Root]) -> list[_Root]:
+    """Each focus set's :class:`_Root` once."""
+    return list({id(r): r for r in roots.values()}.values())
+
+
 def _constants(compiled: CompiledShapes, checks: list[Check]) -> set[Node]:
     g = compiled.shapes
     out: set[Node] = set()
@@ -615,7 +631,7 @@ def _scan_store(scan: _Scan) -> list[Found]:
     """One pass over the store: each subject's values gathered in a block (the quads come
     grouped by subject), each value judged by the tests of its predicate on arrival (once per
     distinct value), the block evaluated for every root it is a focus node of."""
-    roots = list(scan.roots.values())
+    roots = _distinct_roots(scan.roots)
     by_class: dict[ox.NamedNode, list[_Root]] = {}
     by_node: dict[OxTerm, list[_Root]] = {}
     for r in roots:
