@@ -21,7 +21,7 @@ from 6.4 s to 5.6 s of CPU (``benchmarks/bench_validate_scale.py``); on the on-d
 * logical constraints (``sh:not``, ``sh:and``, ``sh:or``, ``sh:xone``) of a root shape itself
   whose shapes read the focus node's own values only (:func:`logic_source`: the components
   above, counts and ``sh:hasValue`` on IRI paths, nested logical constraints): the payer
-  policy's nine such constraints cost 0.54 s of CPU as a query at 1M triples;
+  policy's eight such constraints cost 0.54 s of CPU as a query at 1M triples;
 * targets: every target the compiler translates (classes with their subclasses, nodes,
   subjects and objects of a predicate).
 
