@@ -1,8 +1,6 @@
 """Run the command line interface: ``python -m cptkg ...``."""
 
-import sys
-
-from cptkg.cli import main
+from cptkg.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

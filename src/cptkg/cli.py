@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from cptkg.commands.common import add_workspace_option, workspace_option
 from cptkg.errors import EXIT_ERROR, CptkgError
 from cptkg.gc_tuning import fewer_collections
+from cptkg.process_exit import end_with_teardown, end_without_teardown, set_exit_code
 from cptkg.textsafe import printable
 from cptkg.version import __version__
 from cptkg.workspace import using_workspace
@@ -88,6 +89,20 @@ def _print_error(err: CptkgError) -> None:
         print(f"hint: {printable(err.hint, multiline=True)}", file=sys.stderr)
 
 
+def run() -> None:
+    """The ``cptkg`` console command and ``python -m cptkg``: :func:`main` on ``sys.argv``,
+    the process then ended without the interpreter's teardown
+    (:mod:`cptkg.process_exit`)."""
+    end_without_teardown()
+    try:
+        code = main()
+    except BaseException:
+        end_with_teardown()  # an escaping exception ends the process the usual way
+        raise
+    set_exit_code(code)
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
@@ -143,4 +158,4 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -22,10 +22,10 @@ from cptkg.commands.common import (
     description,
     graph_settings,
     graph_source_options,
+    open_graph_until_exit,
     output_options,
     write_output,
 )
-from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK, InputError
 
 #: What ``--format`` can print.
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     as_of = parse_date(args.date) if args.date else assertion_date
     coverage = reference("--coverage", args.coverage)
     patient = reference("--patient", args.patient)
-    engine = open_graph(graph_settings(args))
+    engine = open_graph_until_exit(graph_settings(args))
     export = crd_export(
         engine,
         args.code,

@@ -14,11 +14,11 @@ from cptkg.commands.common import (
     engine_options,
     graph_settings,
     include_shapes_options,
+    open_graph_until_exit,
     output_options,
     paths_options,
     write_output,
 )
-from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK
 from cptkg.formats import EXPORT_FORMATS, normalize_format
 
@@ -49,6 +49,6 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Export and write; return 0."""
     fmt = normalize_format(args.format)  # fail on a bad format before loading anything
-    graph = open_graph(graph_settings(args, ontology_with_paths=False))
+    graph = open_graph_until_exit(graph_settings(args, ontology_with_paths=False))
     write_output(graph.export(fmt), args.output)
     return EXIT_OK

@@ -15,11 +15,11 @@ from cptkg.commands.common import (
     description,
     graph_settings,
     graph_source_options,
+    open_graph_until_exit,
     param_options,
     result_options,
     write_result,
 )
-from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK
 
 
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     key = cache.graph_key("query", settings, [stored.name, *args.param], [stored.path])
     outcome = cache.cached(
         key,
-        lambda: run_stored(open_graph(settings), stored, params),
+        lambda: run_stored(open_graph_until_exit(settings), stored, params),
         lambda r: cache.encode_select(r) if isinstance(r, SelectResult) else None,
         cache.decode_select,
     )

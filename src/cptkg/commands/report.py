@@ -16,10 +16,10 @@ from cptkg.commands.common import (
     format_options,
     graph_settings,
     graph_source_options,
+    open_graph_until_exit,
     output_options,
     write_output,
 )
-from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK
 from cptkg.formats import OVERVIEW_FORMATS
 
@@ -44,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
     """Build and write the report; return 0."""
     from cptkg.report import build_report, render  # rdflib: only when a command runs
 
-    report = build_report(open_graph(graph_settings(args)), args.code)
+    report = build_report(open_graph_until_exit(graph_settings(args)), args.code)
     write_output(render(report, args.format).encode("utf-8"), args.output)
     return EXIT_OK

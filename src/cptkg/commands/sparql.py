@@ -17,11 +17,11 @@ from cptkg.commands.common import (
     description,
     graph_settings,
     graph_source_options,
+    open_graph_until_exit,
     param_options,
     result_options,
     write_result,
 )
-from cptkg.engines import open_graph
 from cptkg.errors import EXIT_OK, InputError
 
 
@@ -69,7 +69,10 @@ def run(args: argparse.Namespace) -> int:
     params = parse_param_args(args.param)
     write_result(
         run_sparql(
-            open_graph(graph_settings(args)), text, params, allow_service=args.allow_service
+            open_graph_until_exit(graph_settings(args)),
+            text,
+            params,
+            allow_service=args.allow_service,
         ),
         args,
     )

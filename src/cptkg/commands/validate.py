@@ -29,16 +29,17 @@ from cptkg.commands.common import (
     format_options,
     graph_settings,
     max_bytes_options,
+    open_graph_until_exit,
     output_options,
     paths_options,
     report_text,
     write_output,
     write_report,
 )
-from cptkg.engines import open_graph
 from cptkg.engines.settings import ENV_ENDPOINT, endpoint_from_env
 from cptkg.errors import EXIT_NONCONFORMING, EXIT_OK, InputError
 from cptkg.formats import REPORT_FORMATS
+from cptkg.process_exit import keep
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -128,7 +129,7 @@ def _in_context(args: argparse.Namespace) -> int:
     from cptkg.intake.validation import validate_files
 
     shapes, ontology = _shapes_and_ontology(args)
-    graph = open_graph(graph_settings(args, paths=()))
+    graph = open_graph_until_exit(graph_settings(args, paths=()))
     report: Report = validate_files(
         args.paths,
         context=graph.context(),
@@ -173,9 +174,10 @@ def _merged(args: argparse.Namespace) -> int:
         # the findings and the report of a large graph are millions of long-lived objects
         with fewer_collections():
             shapes, ontology = _shapes_and_ontology(args)
-            graph = open_graph(settings)
+            graph = open_graph_until_exit(settings)
             if args.shacl_only:
                 result = graph.validate(shapes, ontology, on_note=_note)
+                keep(result)  # its findings are not freed one by one either
                 return result.conforms, report_text(result, args.format), []
             from cptkg.codes.checks import add_to_validation, check_engine_during
             from cptkg.intake.quotes import check_result, quote_graph
@@ -188,6 +190,7 @@ def _merged(args: argparse.Namespace) -> int:
             # quotes in their sources; the warnings are kept with a cached report and repeated
             result, unchecked = check_result(result, quote_graph(graph))
             report = add_to_validation(result, problems)
+            keep(result, report)
             return report.conforms, report_text(report, args.format), unchecked
 
     conforms, text, warnings = cache.cached(
