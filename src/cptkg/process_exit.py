@@ -26,6 +26,8 @@ import atexit
 import os
 import sys
 
+from cptkg.errors import EXIT_ERROR
+
 _state: dict[str, int | bool] = {"armed": False, "code": 0}
 _kept: list[object] = []
 
@@ -65,5 +67,5 @@ def _exit_now() -> None:
             if stream is not None:
                 stream.flush()
         except (OSError, ValueError):  # a closed pipe or stream: nothing more can be said
-            code = code or 2
+            code = code or EXIT_ERROR
     os._exit(code)
