@@ -158,6 +158,7 @@ ex:t2 a ex:SubThing ; ex:one 1 , 2 ; ex:two "x" , "y" ; ex:date "2025-13-45"^^xs
 ex:r1 a ex:SubTarget ; ex:name "r1" .
 ex:r2 a ex:Other .
 ex:s1 ex:points ex:p1 , "a literal focus" .
+ex:t4 ex:one 1 , 2 .
 """
 
 EDGE_B = """
@@ -167,6 +168,7 @@ ex:t1 ex:one 1 ; ex:two "x" ; ex:date "2025-02-01"^^xsd:date .
 ex:t3 a ex:Thing ; ex:one 1 ; ex:two "x" , "y" ; ex:must ex:no ; ex:text "abc" ; ex:ref ex:r2 ;
     ex:date "2025-01-01"^^xsd:date , "2025-01-01"^^xsd:date .
 ex:r3 a ex:Target .
+ex:t4 a ex:Thing .
 """
 
 
@@ -228,6 +230,8 @@ def test_edge_case_results(edge):
     # the same value twice in one subject: one value
     assert not has("t3", "date", None, "MaxCountConstraintComponent")
     assert has("t2", "one", None, "MaxCountConstraintComponent")
+    # typed in one graph, its values in the other: a focus node all the same
+    assert has("t4", "one", None, "MaxCountConstraintComponent")
     assert has("t2", "date", "2025-13-45", "DatatypeConstraintComponent")
     assert has("t1", "label", "tagged", "DatatypeConstraintComponent")
     assert not has("t1", "label", "plain", "DatatypeConstraintComponent")
@@ -262,6 +266,8 @@ def test_edge_case_results(edge):
         ("t1", "Or"),
         ("t2", "And"),
         ("t3", "And"),
+        ("t4", "Or"),
+        ("t4", "And"),
         ("t2", "Xone"),  # two of its shapes hold
         ("t3", "Xone"),  # none holds
         ("t3", "Not"),
