@@ -16,7 +16,7 @@ from rdflib.namespace import SH
 from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.generate import manifest_path_for
 from cptkg.load import load_dataset, load_ontology, load_shapes, shipped_files, union_graph
-from cptkg.shacl import screened
+from cptkg.shacl import pyshacl_runner, screened
 from cptkg.shacl.compiler import compile_shapes
 from cptkg.shacl.literal_fidelity import hiding_reason
 from cptkg.shacl.pyshacl_runner import validate
@@ -82,7 +82,7 @@ def _assert_screened_is_pyshacl(data, shapes, ontology, reference, runs):
         assert runs == [None]  # Oxigraph's canonical literals could hide a finding
     elif not flagged:
         assert runs == []
-    elif all(screened.nameable_focus(n) for n in flagged):
+    elif all(pyshacl_runner.nameable_focus(n) for n in flagged):
         assert runs == [sorted(flagged, key=str)]
     else:
         assert runs == [None]

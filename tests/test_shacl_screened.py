@@ -12,7 +12,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
-from cptkg.shacl import screened
+from cptkg.shacl import pyshacl_runner, screened
 from cptkg.shacl.pyshacl_runner import validate
 
 PREFIXES = """
@@ -104,9 +104,9 @@ def test_term_oxigraph_refuses_makes_pyshacl_validate_everything(pyshacl_runs):
 
 
 def test_nameable_focus():
-    assert screened.nameable_focus(URIRef("https://w3id.org/cptkg/kg/payer-aetna"))
-    assert screened.nameable_focus(URIRef("urn:uuid:1"))
-    assert not screened.nameable_focus(URIRef("tag:example.org,2026:a"))
+    assert pyshacl_runner.nameable_focus(URIRef("https://w3id.org/cptkg/kg/payer-aetna"))
+    assert pyshacl_runner.nameable_focus(URIRef("urn:uuid:1"))
+    assert not pyshacl_runner.nameable_focus(URIRef("tag:example.org,2026:a"))
 
 
 # ------------------------------------------------------------------ Oxigraph's canonical literals
@@ -228,8 +228,8 @@ def test_pyshacl_focus_nodes_skip_nested_shapes_on_values():
         nodes = [URIRef("http://example.org/" + n) for n in listed]
         run = validate(data, shapes=shapes, ontology=Graph(), focus_nodes=nodes)
         assert len(run.results) == found  # the value is validated only when listed too
-    assert not screened.focus_runs_complete(shapes)
-    assert screened.focus_runs_complete(_graph(NAME_SHAPE))
+    assert not pyshacl_runner.focus_runs_complete(shapes)
+    assert pyshacl_runner.focus_runs_complete(_graph(NAME_SHAPE))
 
 
 def test_nested_shapes_make_pyshacl_validate_everything(pyshacl_runs):

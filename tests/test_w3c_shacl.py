@@ -71,6 +71,20 @@ KNOWN_MISSING = {
 }
 
 
+#: SHACL-SPARQL tests the compiler leaves to pySHACL, with the reason its note gives: a
+#: custom constraint component (SPARQL-based, not SHACL Core), or ``$this`` in a nested group
+#: that pre-binding reaches and the compiled form's join does not.
+LEFT_TO_PYSHACL = {
+    "sparql/component/nodeValidator-001": "not a SHACL Core parameter",
+    "sparql/component/optional-001": "not a SHACL Core parameter",
+    "sparql/component/propertyValidator-select-001": "not a SHACL Core parameter",
+    "sparql/component/validator-001": "not a SHACL Core parameter",
+    **{
+        f"sparql/pre-binding/pre-binding-00{n}": "$this inside a nested group" for n in (2, 3, 5, 7)
+    },
+}
+
+
 @dataclass(frozen=True)
 class W3CTest:
     """One sht:Validate entry: its files and the expected report."""
@@ -194,12 +208,16 @@ def compiled_report(test: W3CTest) -> tuple[bool, set[tuple], list[str]]:
 def test_the_suite_is_there():
     assert len(w3c_tests()) > 90
     assert len(claimed_tests()) > 80
+    assert set(LEFT_TO_PYSHACL) <= {t.name for t in w3c_tests()}
 
 
 @pytest.mark.parametrize("test", claimed_tests(), ids=lambda t: t.name)
 def test_compiled_validator_passes_w3c_test(test: W3CTest):
     conforms, keys, notes = compiled_report(test)
-    assert notes == []  # compiled, not left to pySHACL
+    if test.name in LEFT_TO_PYSHACL:  # left to pySHACL, visibly, and still right
+        assert notes and all(LEFT_TO_PYSHACL[test.name] in note for note in notes), notes
+    else:
+        assert notes == []  # compiled, not left to pySHACL
     expected_conforms, expected = expected_report(test)
     missing = KNOWN_MISSING.get(test.name, set())
     assert missing <= expected

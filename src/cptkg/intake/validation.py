@@ -57,9 +57,14 @@ from cptkg.intake.report import IntakeReport, Problem
 from cptkg.intake.schema import read_schema
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.namespaces import CPTKG, bind_prefixes
-from cptkg.shacl.pyshacl_runner import conforming_result, validate
+from cptkg.shacl.pyshacl_runner import (
+    conforming_result,
+    focus_runs_complete,
+    nameable_focus,
+    validate,
+)
 from cptkg.shacl.report import Finding, ValidationResult, short_name
-from cptkg.shacl.screened import flagged_focus_nodes, focus_runs_complete, nameable_focus
+from cptkg.shacl.screened import flagged_focus_nodes
 
 #: Problems sort by severity within a policy.
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}

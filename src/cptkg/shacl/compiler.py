@@ -547,6 +547,8 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
     end = _group_end(masked, m.end() - 1)
+    if end is not None and _this_where_unbound(masked[m.end() : end]):
+        raise NotCompilable("$this inside a nested group other than OPTIONAL or EXISTS")
     if (
         c.dialect == DIALECT_LATERAL
         and end is not None
@@ -581,6 +583,32 @@ def _group_end(masked: str, start: int) -> int | None:
             if depth == 0:
                 return i
     return None
+
+
+#: The keyword before a group whose patterns see ``$this`` bound in the compiled form: an
+#: OPTIONAL (under LATERAL, or as a left join on ``?this``) and an EXISTS / NOT EXISTS
+#: (evaluated with the solution's bindings substituted).
+_SEES_THIS = re.compile(r"\b(OPTIONAL|EXISTS)\s*$", re.IGNORECASE)
+
+
+def _this_where_unbound(body: str) -> bool:
+    """Whether ``$this`` (already spelled ``?this``) occurs in a group of a SHACL-SPARQL body
+    (masked text inside its WHERE group) that is evaluated on its own in the compiled form:
+    a plain nested group, a UNION branch, a subquery, MINUS, GRAPH, SERVICE, at any depth
+    (within OPTIONAL / EXISTS too). Pre-binding substitutes ``$this`` there as well (the W3C
+    tests sparql/pre-binding-002, -003, -005 and -007); the compiled form would report
+    nothing, so such a constraint is left to pySHACL."""
+    kinds: list[bool] = []  # for each open group: does it see ?this
+    for m in re.finditer(r"[{}]|\?this\b", body):
+        token = m.group()
+        if token == "{":
+            kinds.append(bool(_SEES_THIS.search(body[: m.start()])))
+        elif token == "}":
+            if kinds:
+                kinds.pop()
+        elif not all(kinds):
+            return True
+    return False
 
 
 #: A nested group or parenthesised expression holding no other, in masked query text.
@@ -722,10 +750,11 @@ class Compiler:
         self._ns = bind_prefixes(Graph())
         for prefix, iri in shapes.namespaces():
             self._ns.bind(prefix, iri, override=False)
+        # every declared parameter, whatever its component's type (a subclass of
+        # sh:ConstraintComponent declares components too)
         self._custom_parameters = {
             p
-            for cc in shapes.subjects(RDF.type, SH.ConstraintComponent)
-            for param in shapes.objects(cc, SH.parameter)
+            for _cc, param in shapes.subject_objects(SH.parameter)
             for p in shapes.objects(param, SH.path)
         }
 

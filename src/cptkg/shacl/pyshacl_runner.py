@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from rdflib import RDF, BNode, Graph, Literal
+from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -21,6 +21,41 @@ from cptkg.errors import CptkgError
 from cptkg.load import load_dataset, load_ontology, load_shapes, union_graph
 from cptkg.namespaces import bind_prefixes
 from cptkg.shacl.report import ValidationResult, findings_from_report
+
+#: IRIs pySHACL's ``focus_nodes`` option takes as they are (it reads any other text as a CURIE).
+_FOCUS_SCHEMES = ("http:", "https:", "urn:", "file:")
+
+
+def nameable_focus(node: Node) -> bool:
+    """Whether pySHACL's ``focus_nodes`` option can name ``node``: an IRI whose scheme it
+    does not read as a CURIE prefix."""
+    return isinstance(node, URIRef) and str(node).lower().startswith(_FOCUS_SCHEMES)
+
+
+#: Constraints that validate a value node against other shapes: pySHACL's ``focus_nodes`` option
+#: skips that validation for a value node it does not list (pySHACL 0.40 filters every shape's
+#: focus nodes by the option, nested shapes included), so a run restricted to some focus nodes
+#: would miss what such a constraint finds on a property shape's values.
+NESTING: tuple[URIRef, ...] = (
+    SH.property,
+    SH.node,
+    SH["and"],
+    SH["or"],
+    SH["not"],
+    SH.xone,
+    SH.qualifiedValueShape,
+)
+
+
+def focus_runs_complete(shapes: Graph) -> bool:
+    """Whether pySHACL run with ``focus_nodes`` reports every finding of those focus nodes that
+    a run on the whole graph reports: no property shape validates its values against other
+    shapes (:data:`NESTING`)."""
+    return not any(
+        (shape, nesting, None) in shapes
+        for shape in set(shapes.subjects(SH.path, None))
+        for nesting in NESTING
+    )
 
 
 def validate(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -34,7 +34,12 @@ from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.load import load_ontology, load_shapes
 from cptkg.shacl.compiler import NotCompilable
 from cptkg.shacl.literal_fidelity import hiding_reason
-from cptkg.shacl.pyshacl_runner import conforming_result, validate
+from cptkg.shacl.pyshacl_runner import (
+    conforming_result,
+    focus_runs_complete,
+    nameable_focus,
+    validate,
+)
 from cptkg.shacl.report import ValidationResult
 from cptkg.shacl.sparql_runner import validate_engine
 
@@ -52,40 +57,6 @@ PARALLEL_FROM = 100_000
 #: restricted run costs more with every node listed (measured at 109,000 triples: 55 flagged,
 #: 4.9 s against 29.4 s for the whole graph; 1,585 flagged, 36.9 s against 37.0 s).
 FOCUS_LIMIT = 500
-#: IRIs pySHACL's ``focus_nodes`` option takes as they are (it reads any other text as a CURIE).
-_FOCUS_SCHEMES = ("http:", "https:", "urn:", "file:")
-
-
-def nameable_focus(node: Node) -> bool:
-    """Whether pySHACL's ``focus_nodes`` option can name ``node``: an IRI whose scheme it
-    does not read as a CURIE prefix."""
-    return isinstance(node, URIRef) and str(node).lower().startswith(_FOCUS_SCHEMES)
-
-
-#: Constraints that validate a value node against other shapes: pySHACL's ``focus_nodes`` option
-#: skips that validation for a value node it does not list (pySHACL 0.40 filters every shape's
-#: focus nodes by the option, nested shapes included), so a run restricted to some focus nodes
-#: would miss what such a constraint finds on a property shape's values.
-NESTING: tuple[URIRef, ...] = (
-    SH.property,
-    SH.node,
-    SH["and"],
-    SH["or"],
-    SH["not"],
-    SH.xone,
-    SH.qualifiedValueShape,
-)
-
-
-def focus_runs_complete(shapes: Graph) -> bool:
-    """Whether pySHACL run with ``focus_nodes`` reports every finding of those focus nodes that
-    a run on the whole graph reports: no property shape validates its values against other
-    shapes (:data:`NESTING`)."""
-    return not any(
-        (shape, nesting, None) in shapes
-        for shape in set(shapes.subjects(SH.path, None))
-        for nesting in NESTING
-    )
 
 
 def flagged_focus_nodes(
