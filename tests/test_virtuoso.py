@@ -355,7 +355,7 @@ def test_server_killed_mid_push_exits_2_and_the_old_graph_survives(own_virtuoso,
         )  # fmt: skip
     finally:
         proxy.close()
-    assert proxy.killed.is_set()
+    assert proxy.killed.is_set(), (proxy.sent, size, r.returncode, r.stdout, r.stderr[-2000:])
     assert r.returncode == 2, r.stdout
     assert "Graph Store Protocol PUT" in r.stderr and "failed" in r.stderr
     own_virtuoso.restart()
