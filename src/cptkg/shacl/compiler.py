@@ -547,8 +547,9 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
     end = _group_end(masked, m.end() - 1)
-    if end is not None and _this_where_unbound(masked[m.end() : end]):
-        raise NotCompilable("$this inside a nested group other than OPTIONAL or EXISTS")
+    unbound = _this_where_unbound(masked[m.end() : end], lateral=c.dialect == DIALECT_LATERAL)
+    if end is not None and unbound:
+        raise NotCompilable(unbound)
     if (
         c.dialect == DIALECT_LATERAL
         and end is not None
@@ -591,24 +592,34 @@ def _group_end(masked: str, start: int) -> int | None:
 _SEES_THIS = re.compile(r"\b(OPTIONAL|EXISTS)\s*$", re.IGNORECASE)
 
 
-def _this_where_unbound(body: str) -> bool:
-    """Whether ``$this`` (already spelled ``?this``) occurs in a group of a SHACL-SPARQL body
-    (masked text inside its WHERE group) that is evaluated on its own in the compiled form:
+def _this_where_unbound(body: str, lateral: bool = True) -> str | None:
+    """Why, if at all, ``$this`` (already spelled ``?this``) occurs in a group of a SHACL-SPARQL
+    body (masked text inside its WHERE group) that is evaluated on its own in the compiled form:
     a plain nested group, a UNION branch, a subquery, MINUS, GRAPH, SERVICE, at any depth
     (within OPTIONAL / EXISTS too). Pre-binding substitutes ``$this`` there as well (the W3C
     tests sparql/pre-binding-002, -003, -005 and -007); the compiled form would report
-    nothing, so such a constraint is left to pySHACL."""
-    kinds: list[bool] = []  # for each open group: does it see ?this
+    nothing, so such a constraint is left to pySHACL. Without ``lateral`` (standard SPARQL,
+    where an OPTIONAL is a left join, not evaluated per solution) an OPTIONAL that holds
+    ``?this`` and a ``BIND`` counts too: the BIND would not see ``?this``. None: it does not."""
+    opened: list[tuple[int, bool]] = []  # for each open group: where, and does it see ?this
     for m in re.finditer(r"[{}]|\?this\b", body):
         token = m.group()
         if token == "{":
-            kinds.append(bool(_SEES_THIS.search(body[: m.start()])))
+            opened.append((m.start(), bool(_SEES_THIS.search(body[: m.start()]))))
         elif token == "}":
-            if kinds:
-                kinds.pop()
-        elif not all(kinds):
-            return True
-    return False
+            if opened:
+                start, _sees = opened.pop()
+                group = body[start : m.end()]
+                if (
+                    not lateral
+                    and re.search(r"\bOPTIONAL\s*$", body[:start], re.IGNORECASE)
+                    and re.search(r"\?this\b", group)
+                    and re.search(r"\bBIND\b", group, re.IGNORECASE)
+                ):
+                    return "$this in an OPTIONAL with a BIND (standard SPARQL: a left join)"
+        elif not all(sees for _start, sees in opened):
+            return "$this inside a nested group other than OPTIONAL or EXISTS"
+    return None
 
 
 #: A nested group or parenthesised expression holding no other, in masked query text.
