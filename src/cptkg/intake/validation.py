@@ -57,12 +57,7 @@ from cptkg.intake.report import IntakeReport, Problem
 from cptkg.intake.schema import read_schema
 from cptkg.load import load_ontology, load_shapes, shipped_files
 from cptkg.namespaces import CPTKG, bind_prefixes
-from cptkg.shacl.pyshacl_runner import (
-    conforming_result,
-    focus_runs_complete,
-    nameable_focus,
-    validate,
-)
+from cptkg.shacl.pyshacl_runner import conforming_result, validate_focus
 from cptkg.shacl.report import Finding, ValidationResult, short_name
 from cptkg.shacl.screened import flagged_focus_nodes
 
@@ -178,10 +173,7 @@ def shacl_results(
         for t in g:
             data.add(t)
     nodes = focus if flagged is None else [s for s in focus if s in flagged]
-    if not focus_runs_complete(shapes) or not all(nameable_focus(n) for n in nodes):
-        # pySHACL's focus_nodes would skip nested shapes on values, or misread an IRI
-        return validate(data, shapes=shapes, ontology=ontology, only_focus=nodes)
-    return validate(data, shapes=shapes, ontology=ontology, focus_nodes=nodes)
+    return validate_focus(data, shapes, ontology, nodes)
 
 
 @fewer_collections()

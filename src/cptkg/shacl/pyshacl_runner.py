@@ -10,7 +10,7 @@ validating (start-up time of the CLI).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -56,6 +56,24 @@ def focus_runs_complete(shapes: Graph) -> bool:
         for shape in set(shapes.subjects(SH.path, None))
         for nesting in NESTING
     )
+
+
+def focus_option_complete(shapes: Graph, nodes: Iterable[Node]) -> bool:
+    """Whether pySHACL run with ``focus_nodes=nodes`` reports everything a run on the whole
+    graph reports for those nodes: it can name each of them (:func:`nameable_focus`) and
+    ``shapes`` nest no shapes on property values (:func:`focus_runs_complete`)."""
+    return focus_runs_complete(shapes) and all(nameable_focus(n) for n in nodes)
+
+
+def validate_focus(
+    data: Graph, shapes: Graph, ontology: Graph, nodes: Sequence[Node]
+) -> ValidationResult:
+    """pySHACL's findings for the focus nodes ``nodes`` of ``data``: a run restricted to them
+    where :func:`focus_option_complete`, else a run on the whole graph keeping their results
+    only."""
+    if focus_option_complete(shapes, nodes):
+        return validate(data, shapes=shapes, ontology=ontology, focus_nodes=nodes)
+    return validate(data, shapes=shapes, ontology=ontology, only_focus=nodes)
 
 
 def validate(

@@ -34,12 +34,7 @@ from cptkg.engines.oxigraph_engine import OxigraphEngine
 from cptkg.load import load_ontology, load_shapes
 from cptkg.shacl.compiler import NotCompilable
 from cptkg.shacl.literal_fidelity import hiding_reason
-from cptkg.shacl.pyshacl_runner import (
-    conforming_result,
-    focus_runs_complete,
-    nameable_focus,
-    validate,
-)
+from cptkg.shacl.pyshacl_runner import conforming_result, focus_option_complete, validate
 from cptkg.shacl.report import ValidationResult
 from cptkg.shacl.sparql_runner import validate_engine
 
@@ -108,11 +103,6 @@ def validate_screened(
     flagged = flagged_focus_nodes([data], shapes, ontology)
     if flagged is not None and not flagged:
         return conforming_result(data, shapes, ontology)
-    if (
-        flagged is None
-        or len(flagged) > FOCUS_LIMIT
-        or not all(nameable_focus(n) for n in flagged)
-        or not focus_runs_complete(shapes)
-    ):
+    if flagged is None or len(flagged) > FOCUS_LIMIT or not focus_option_complete(shapes, flagged):
         return validate(data, shapes=shapes, ontology=ontology)
     return validate(data, shapes=shapes, ontology=ontology, focus_nodes=sorted(flagged, key=str))

@@ -341,8 +341,7 @@ def _fallback(
 ) -> tuple[list[Finding], list[str]]:
     """pySHACL on the focus nodes of the shapes that did not compile, over the two-hop
     neighbourhood of those nodes (extracted from the store) plus the ontology."""
-    # pySHACL: only for a shape that needs it
-    from cptkg.shacl.pyshacl_runner import focus_runs_complete, nameable_focus, validate
+    from cptkg.shacl.pyshacl_runner import validate_focus  # pySHACL: only where needed
 
     if ontology is None:
         ontology = load_ontology()
@@ -376,13 +375,7 @@ def _fallback(
                 "?s ?p ?o OPTIONAL { ?o ?p2 ?o2 } }"
             )
             sub += engine.query(q)
-        # pySHACL's focus_nodes option names IRIs only, and skips nested shapes on values it
-        # does not list: otherwise the neighbourhood is validated whole (every node of it
-        # that the root targets is one of its focus nodes in the whole graph too)
-        named = focus_runs_complete(compiled.shapes) and all(nameable_focus(f) for f in focus)
-        result = validate(
-            sub, shapes=compiled.shapes, ontology=ontology, focus_nodes=focus if named else None
-        )
+        result = validate_focus(sub, compiled.shapes, ontology, focus)
         for f in result.results:
             if _root_of(compiled.shapes, f.source_shape) == root:
                 findings.append(f)
