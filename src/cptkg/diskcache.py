@@ -107,6 +107,12 @@ def source_digest(root: Path) -> str:
     return found
 
 
+#: rdflib's term classes, which every pickled cache holds.
+RDFLIB_TERMS: frozenset[tuple[str, str]] = frozenset(
+    {("rdflib.term", "URIRef"), ("rdflib.term", "BNode"), ("rdflib.term", "Literal")}
+)
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that builds only the classes :attr:`allowed` names (module, name): an
     entry naming any other is refused (UnpicklingError), never run. Each pickled cache

@@ -56,16 +56,11 @@ MAX_SOURCE_BYTES = 4 * 2**20
 LAYOUT = "1"
 
 #: The only classes an entry may name: rdflib's graphs, in-memory store and terms.
-ALLOWED: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("rdflib.graph", "Graph"),
-        ("rdflib.plugins.stores.memory", "Memory"),
-        ("rdflib.events", "Dispatcher"),
-        ("rdflib.term", "URIRef"),
-        ("rdflib.term", "BNode"),
-        ("rdflib.term", "Literal"),
-    }
-)
+ALLOWED: frozenset[tuple[str, str]] = diskcache.RDFLIB_TERMS | {
+    ("rdflib.graph", "Graph"),
+    ("rdflib.plugins.stores.memory", "Memory"),
+    ("rdflib.events", "Dispatcher"),
+}
 
 
 class GraphUnpickler(diskcache.RestrictedUnpickler):

@@ -32,14 +32,7 @@ KEEP = 8
 LAYOUT = "1"
 
 #: The only classes an entry may name: the compiler's checks and rdflib's terms.
-ALLOWED: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("cptkg.shacl.compiler", "Check"),
-        ("rdflib.term", "URIRef"),
-        ("rdflib.term", "BNode"),
-        ("rdflib.term", "Literal"),
-    }
-)
+ALLOWED: frozenset[tuple[str, str]] = diskcache.RDFLIB_TERMS | {("cptkg.shacl.compiler", "Check")}
 
 
 class CheckUnpickler(diskcache.RestrictedUnpickler):
