@@ -349,17 +349,8 @@ class _Scan:
     # ---- plans
     def prepare(self, checks: list[Check]) -> None:
         """The slots, roots and plans of ``checks``."""
-        g = self.compiled.shapes
         self.canonical = canonical_terms(_constants(self.compiled, checks))
         self.type_slot = self.slot_of(RDF.type)
-        for check in checks:
-            preds = [check.path] if check.path is not None else []
-            preds.extend(g.objects(check.root, SH.targetSubjectsOf))
-            for p in preds:
-                self.slot_of(p)  # type: ignore[arg-type]
-            if check.component in LOGICAL:  # the paths its shapes read
-                logic_source(g, check.component, check.parameter, {}, self.slot_of, None)  # type: ignore[arg-type]
-        self.tests = [[] for _ in self.slots]
         for check in checks:
             root = self.roots.get(check.root)
             if root is None:
@@ -371,7 +362,7 @@ class _Scan:
             plan = self.plan(check)
             plan.owner = root
             self.plans.append(plan)
-            slot = self.slots[ox.NamedNode(str(check.path))] if check.path is not None else None
+            slot = self.slot_of(check.path) if check.path is not None else None  # type: ignore[arg-type]
             if plan.kind in ("min", "max"):
                 counts = next((c for c in root.counts if c.slot == slot), None)
                 if counts is None:
@@ -390,14 +381,20 @@ class _Scan:
                 root.own.append(plan)
             else:
                 self.tests[slot].append(plan)
-        self.memos = [{} if tests else None for tests in self.tests]
         for root in _distinct_roots(self.roots):
-            if root.logic:
+            if root.logic:  # after every other plan: its shapes' paths may add slots
                 root.judge = self.write_judge(root.logic)
+        self.memos = [{} if tests else None for tests in self.tests]
 
     def slot_of(self, p: URIRef) -> int:
-        """The slot of predicate ``p`` in every block (a new one the first time)."""
-        return self.slots.setdefault(ox.NamedNode(str(p)), len(self.slots))
+        """The slot of predicate ``p`` in every block (a new one, without value tests yet, the
+        first time)."""
+        key = ox.NamedNode(str(p))
+        found = self.slots.get(key)
+        if found is None:
+            found = self.slots[key] = len(self.slots)
+            self.tests.append([])
+        return found
 
     def write_judge(self, plans: list[_Plan]) -> Callable[[Block, OxTerm], list[int]]:
         """One function telling which of ``plans`` (logical constraints, by index) a focus
@@ -429,7 +426,8 @@ class _Scan:
         for p in g.objects(root, SH.targetObjectsOf):
             nodes |= {q.object for q in self.source.quads(None, ox.NamedNode(str(p)), None)}
         subjects_of = [
-            self.slots[ox.NamedNode(str(p))] for p in g.objects(root, SH.targetSubjectsOf)
+            self.slot_of(p)  # type: ignore[arg-type]
+            for p in g.objects(root, SH.targetSubjectsOf)
         ]
         return _Root(classes, nodes, subjects_of)
 
