@@ -547,8 +547,9 @@ def _sparql_query(c: Compiler, shape: Node, sc: Node, site: Site) -> Query | Non
     if m is None:
         raise NotCompilable("SPARQL constraint without WHERE")
     end = _group_end(masked, m.end() - 1)
-    unbound = _this_where_unbound(masked[m.end() : end], lateral=c.dialect == DIALECT_LATERAL)
-    if end is not None and unbound:
+    if end is not None and (
+        unbound := _this_where_unbound(masked[m.end() : end], c.dialect == DIALECT_LATERAL)
+    ):
         raise NotCompilable(unbound)
     if (
         c.dialect == DIALECT_LATERAL
@@ -601,23 +602,25 @@ def _this_where_unbound(body: str, lateral: bool = True) -> str | None:
     nothing, so such a constraint is left to pySHACL. Without ``lateral`` (standard SPARQL,
     where an OPTIONAL is a left join, not evaluated per solution) an OPTIONAL that holds
     ``?this`` and a ``BIND`` counts too: the BIND would not see ``?this``. None: it does not."""
-    opened: list[tuple[int, bool]] = []  # for each open group: where, and does it see ?this
+    # for each open group: where it starts, and the keyword that makes it see ?this (if any)
+    opened: list[tuple[int, str | None]] = []
     for m in re.finditer(r"[{}]|\?this\b", body):
         token = m.group()
         if token == "{":
-            opened.append((m.start(), bool(_SEES_THIS.search(body[: m.start()]))))
+            seeing = _SEES_THIS.search(body[: m.start()])
+            opened.append((m.start(), seeing.group(1).upper() if seeing else None))
         elif token == "}":
             if opened:
-                start, _sees = opened.pop()
+                start, keyword = opened.pop()
                 group = body[start : m.end()]
                 if (
                     not lateral
-                    and re.search(r"\bOPTIONAL\s*$", body[:start], re.IGNORECASE)
+                    and keyword == "OPTIONAL"
                     and re.search(r"\?this\b", group)
                     and re.search(r"\bBIND\b", group, re.IGNORECASE)
                 ):
                     return "$this in an OPTIONAL with a BIND (standard SPARQL: a left join)"
-        elif not all(sees for _start, sees in opened):
+        elif not all(keyword for _start, keyword in opened):
             return "$this inside a nested group other than OPTIONAL or EXISTS"
     return None
 
@@ -957,16 +960,10 @@ def lateral_optionals(text: str) -> str:
     masked = mask_comments_and_strings(text)
     inserts: list[tuple[int, str]] = []
     for m in re.finditer(r"\bOPTIONAL\s*\{", masked, re.IGNORECASE):
-        depth = 0
-        for i in range(m.end() - 1, len(masked)):
-            if masked[i] == "{":
-                depth += 1
-            elif masked[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    inserts.append((i + 1, " }"))
-                    inserts.append((m.start(), "LATERAL { "))
-                    break
+        end = _group_end(masked, m.end() - 1)
+        if end is not None:
+            inserts.append((end + 1, " }"))
+            inserts.append((m.start(), "LATERAL { "))
     for pos, piece in sorted(inserts, key=lambda x: x[0], reverse=True):
         text = text[:pos] + piece + text[pos:]
     return text
