@@ -12,6 +12,7 @@ violations. Faults (wrong credentials, the server killed mid-push, no answer in 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -293,7 +294,12 @@ def test_wrong_credentials_exit_2_and_leave_the_graph_whole(virtuoso_server, run
 
 class _KillingProxy:
     """A loopback TCP proxy to the server that SIGKILLs it once ``after`` bytes of requests
-    have passed (a server dying in the middle of a request) and drops the connection."""
+    have passed (a server dying in the middle of a request) and drops the connection.
+
+    ``killed`` is set after the server has died, which a client can notice first. Each
+    connection's two sockets are closed once, after both directions have ended; a direction
+    that ends only shuts them down, so no thread can use a descriptor number that the
+    kernel has already given to the next connection."""
 
     def __init__(self, server, after: int) -> None:
         self.server, self.after, self.sent = server, after, 0
@@ -308,9 +314,16 @@ class _KillingProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            upstream = socket.create_connection(("127.0.0.1", self.server.http_port))
-            threading.Thread(target=self._pipe, args=(upstream, client, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._connection, args=(client,), daemon=True).start()
+
+    def _connection(self, client: socket.socket) -> None:
+        with client, socket.create_connection(("127.0.0.1", self.server.http_port)) as upstream:
+            answers = threading.Thread(
+                target=self._pipe, args=(upstream, client, False), daemon=True
+            )
+            answers.start()
+            self._pipe(client, upstream, True)
+            answers.join()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, count: bool) -> None:
         try:
@@ -327,7 +340,8 @@ class _KillingProxy:
         except OSError:
             pass
         for s in (src, dst):
-            s.close()
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.listener.close()
@@ -355,7 +369,8 @@ def test_server_killed_mid_push_exits_2_and_the_old_graph_survives(own_virtuoso,
         )  # fmt: skip
     finally:
         proxy.close()
-    assert proxy.killed.is_set(), (proxy.sent, size, r.returncode, r.stdout, r.stderr[-2000:])
+    # the proxy sets `killed` once the server is gone, which the command may see first
+    assert proxy.killed.wait(30), (proxy.sent, size, r.returncode, r.stdout, r.stderr[-2000:])
     assert r.returncode == 2, r.stdout
     assert "Graph Store Protocol PUT" in r.stderr and "failed" in r.stderr
     own_virtuoso.restart()
