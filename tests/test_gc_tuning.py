@@ -7,7 +7,12 @@ import gc
 
 import pytest
 
-from cptkg.gc_tuning import BULK_THRESHOLD, fewer_collections
+from cptkg.gc_tuning import (
+    BULK_THRESHOLD,
+    collector_paused,
+    fewer_collections,
+    to_oldest_generation,
+)
 
 
 def test_raised_inside_and_restored_after() -> None:
@@ -36,3 +41,49 @@ def test_works_as_a_decorator_and_nested() -> None:
 
     assert inner()[0] == max(BULK_THRESHOLD * 2, before[0])
     assert gc.get_threshold() == before
+
+
+def test_collector_paused_inside_and_running_again_after() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("inside")
+    assert gc.isenabled()
+
+
+def test_collector_paused_leaves_a_stopped_collector_stopped() -> None:
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_what_the_pause_left_alive_is_in_the_oldest_generation() -> None:
+    gc.collect()
+    with collector_paused():
+        kept = [[i] for i in range(5_000)]
+    assert gc.get_count()[0] < 100  # no young-generation pass is due for them
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    young = {id(o) for o in gc.get_objects(generation=0)}
+    assert all(id(o) in oldest and id(o) not in young for o in kept)
+
+
+def test_objects_frozen_by_the_program_stay_frozen() -> None:
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        assert to_oldest_generation() is False
+        with collector_paused():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    assert to_oldest_generation() is True
+    assert gc.get_freeze_count() == 0

@@ -14,7 +14,6 @@ Exit codes (see :mod:`cptkg.errors`): 0 success / conforms, 1 does not conform,
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import os
 import sys
@@ -22,7 +21,7 @@ from collections.abc import Sequence
 
 from cptkg.commands.common import add_workspace_option, workspace_option
 from cptkg.errors import EXIT_ERROR, CptkgError
-from cptkg.gc_tuning import fewer_collections
+from cptkg.gc_tuning import fewer_collections, to_oldest_generation
 from cptkg.process_exit import end_with_teardown, end_without_teardown, set_exit_code
 from cptkg.textsafe import printable
 from cptkg.version import __version__
@@ -110,15 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     (:func:`cptkg.gc_tuning.fewer_collections`): importing rdflib and reading a graph allocate
     many containers and few cycles, and the default passes cost about a tenth of a short
     command such as ``cptkg query NAME``. At its end, what it left alive (mostly the modules
-    it imported) joins the oldest generation in one step (``gc.freeze`` then ``gc.unfreeze``)
-    rather than by a young-generation pass over all of it once the usual thresholds are back
-    (about 10 ms); it is still collected by the next full pass."""
+    it imported) joins the oldest generation in one step
+    (:func:`cptkg.gc_tuning.to_oldest_generation`) rather than by a young-generation pass
+    over all of it once the usual thresholds are back (about 10 ms); it is still collected by
+    the next full pass."""
     with fewer_collections():
         try:
             return _main(argv)
         finally:
-            gc.freeze()
-            gc.unfreeze()
+            to_oldest_generation()
 
 
 def _main(argv: Sequence[str] | None) -> int:
