@@ -338,6 +338,11 @@ Found = tuple[Check, OxTerm, OxTerm | None]
 #: The verdicts kept per slot; beyond it, values (mostly distinct ones: identifiers, texts,
 #: links) are judged again when they recur rather than kept in an ever larger table.
 MEMO_LIMIT = 4096
+#: The nodes whose types are kept; beyond it, a node's types are read again if it is asked
+#: about again. The values of ``sh:class`` tests that recur (payers, codes, documents) are
+#: few; the many others (the versions a policy supersedes: 240,000 at 5M triples) are each
+#: asked about once, and a table of them all made the scan 3% slower per million triples.
+TYPES_LIMIT = 4096
 
 
 class _Scan:
@@ -486,9 +491,9 @@ class _Scan:
 
     def types_of(self, node: OxTerm) -> frozenset[OxTerm]:
         """The ``rdf:type`` objects of ``node`` in every graph (none for a literal), read
-        from the store once per node asked about: only the values of ``sh:class`` tests are,
-        about one in a hundred nodes of a generated graph, where reading every type in
-        advance cost 13% of the scan."""
+        from the store when asked about (kept for :data:`TYPES_LIMIT` nodes): only the values
+        of ``sh:class`` tests are, about one in a hundred nodes of a generated graph, where
+        reading every type in advance cost 13% of the scan."""
         found = self.types.get(node)
         if found is None:
             found = (
@@ -496,7 +501,8 @@ class _Scan:
                 if isinstance(node, ox.Literal)
                 else frozenset(q.object for q in self.source.quads(node, _RDF_TYPE, None))
             )
-            self.types[node] = found
+            if len(self.types) < TYPES_LIMIT:
+                self.types[node] = found
         return found
 
     def release(self) -> None:
