@@ -67,7 +67,6 @@ def test_what_the_pause_left_alive_is_in_the_oldest_generation() -> None:
     gc.collect()
     with collector_paused():
         kept = [[i] for i in range(5_000)]
-    assert gc.get_count()[0] < 100  # no young-generation pass is due for them
     oldest = {id(o) for o in gc.get_objects(generation=2)}
     young = {id(o) for o in gc.get_objects(generation=0)}
     assert all(id(o) in oldest and id(o) not in young for o in kept)
