@@ -297,7 +297,7 @@ def test_scan_of_an_on_disk_store_equals_its_queries(tmp_path):
     assert _full(scanned.result) == _full(queried.result) == _full(threaded.result)
 
 
-def test_the_scan_leaves_no_reference_cycle(tmp_path):
+def test_the_scan_leaves_no_reference_cycle(tmp_path, monkeypatch):
     """Everything a scan builds (plans, verdicts, types, the functions judging logical
     constraints) is freed when it returns, not left for a full pass of the cyclic collector
     (a million objects after a pass over 5M triples, and the engine kept alive with them)."""
@@ -323,18 +323,22 @@ def test_the_scan_leaves_no_reference_cycle(tmp_path):
         real(self, *args, **kwargs)
         made.append(weakref.ref(self))
 
+    monkeypatch.setattr(scan._Scan, "__init__", recording)
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        scan._Scan.__init__ = recording  # type: ignore[method-assign]
-        try:
-            rows, _queries = scan.scan_checks(engine, compiled, checks, subclasses)
-        finally:
-            scan._Scan.__init__ = real  # type: ignore[method-assign]
+        rows, _queries = scan.scan_checks(engine, compiled, checks, subclasses)
         assert rows  # the seeded violations were found
         assert len(made) == 1
         assert made[0]() is None  # freed by reference counting, no collection has run
+        # nor left its plans and roots as cyclic garbage
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        left = [o for o in gc.garbage if type(o) in (scan._Plan, scan._Root, scan._Scan)]
+        assert left == []
     finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
         if was_enabled:
             gc.enable()
